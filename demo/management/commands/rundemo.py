@@ -1,0 +1,113 @@
+"""`make run`: the whole portal on one machine, stopped together with Ctrl-C."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import ensure_account_owner
+from demo import embedded_redis
+from devices.provider import ProviderError
+from devices.services import sync_devices
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{name} exited with code {process.returncode}; see its output above.")
+        if not _port_free(port):
+            return
+        time.sleep(0.1)
+    raise CommandError(f"{name} did not start listening on port {port} within {timeout:.0f}s.")
+
+
+class Command(BaseCommand):
+    help = "Set up and run the simulator, embedded Redis, an RQ worker with scheduler, cron and the web server."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--devices", type=int, default=int(os.environ.get("SIMULATOR_DEVICES", 40)))
+
+    def handle(self, *args, **options) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            self._run(options["port"], options["devices"])
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            self._stop_children()
+
+    def _spawn(self, name: str, argv: list[str], **kwargs) -> subprocess.Popen:
+        process = subprocess.Popen(argv, **kwargs)
+        self.children.append((name, process))
+        return process
+
+    def _manage(self, name: str, *args: str, **kwargs) -> subprocess.Popen:
+        return self._spawn(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *args], **kwargs)
+
+    def _run(self, port: int, devices: int) -> None:
+        if not _port_free(port):
+            raise CommandError(f"Port {port} is already in use. Stop what uses it, or run: PORT=8001 make run")
+        call_command("migrate", interactive=False, verbosity=0)
+        user, password = ensure_account_owner("owner", settings.VAR_DIR / "demo_owner_password")
+
+        if not os.environ.get("SOFTLAYER_ENDPOINT_URL"):
+            sim_port = settings.SIMULATOR_PORT
+            if not _port_free(sim_port):
+                raise CommandError(f"The simulator's port {sim_port} is in use; set SIMULATOR_PORT to another port.")
+            sim = self._manage("simulator", "runsimulator", "--port", str(sim_port), "--devices", str(devices))
+            _wait_for_port(sim_port, sim, "The SoftLayer simulator")
+        if not os.environ.get("REDIS_URL"):
+            redis_process = embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET, settings.VAR_DIR / "redis")
+            self.children.append(("redis", redis_process))
+            self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
+
+        try:
+            run = sync_devices()
+            self.stdout.write(f"Inventory: {run.total} devices synced from {settings.SOFTLAYER_ENDPOINT_URL} "
+                              f"with {run.api_calls} API calls")
+        except ProviderError as exc:
+            self.stderr.write(f"First inventory sync failed: {exc.message} (the worker will retry on schedule)")
+
+        self._manage("worker", "rqworker", "default", "--with-scheduler")
+        self._manage("cron", "rqcron", "rescueportal.cron")
+        web = self._spawn("web", [
+            sys.executable, "-m", "gunicorn", "rescueportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+            "--threads", "4", "--log-level", "warning", "--chdir", str(settings.BASE_DIR),
+        ])
+        _wait_for_port(port, web, "The web server")
+        host = urlparse(f"http://127.0.0.1:{port}/")
+        self.stdout.write(self.style.SUCCESS(
+            f"\nRescue Portal is running at {host.geturl()}\n"
+            f"Log in as the account owner: username {user.username}  password {password}\n"
+            "Press Ctrl-C to stop everything.\n"))
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    raise CommandError(f"The {name} process exited with code {process.returncode}; stopping.")
+            time.sleep(0.5)
+
+    def _stop_children(self) -> None:
+        for _name, process in reversed(self.children):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for _name, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,172 @@
+"""The provider gateway: the only module that uses the `SoftLayer` client.
+
+It points the client at SOFTLAYER_ENDPOINT_URL (the simulator by default, the real API in
+production), sets a timeout (the client has none by default), keeps under the API's rate limit,
+retries transient faults with backoff (the client retries nothing over http://, and never a
+rate-limit fault), and turns the client's errors into a few typed ones the rest of the portal
+can act on. Nothing here writes to the database.
+"""
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import SoftLayer
+from django.conf import settings
+from SoftLayer.exceptions import SoftLayerAPIError, TransportError
+
+VIRTUAL, BARE_METAL = "virtual", "bare_metal"
+
+
+class ProviderError(Exception):
+    """A provider failure, with a message a person can act on."""
+
+    transient = False
+
+    def __init__(self, message: str, fault_code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.fault_code = fault_code
+
+
+class DeviceNotFound(ProviderError):
+    """The device does not exist at the provider, or the API user may not see it (same answer)."""
+
+
+class ProviderAccessDenied(ProviderError):
+    """The portal's API credentials were refused."""
+
+
+class DeviceBusy(ProviderError):
+    """The device has an outstanding transaction; the provider accepts no other."""
+
+
+class RateLimited(ProviderError):
+    transient = True
+
+
+class ProviderUnavailable(ProviderError):
+    """Transport errors, HTTP 5xx, timeouts: the request may not have reached the provider."""
+
+    transient = True
+
+
+def translate(exc: Exception) -> ProviderError:
+    if isinstance(exc, TransportError):
+        return ProviderUnavailable(
+            f"The SoftLayer API could not be reached ({exc.faultString}). Try again in a few minutes.",
+            str(exc.faultCode),
+        )
+    if isinstance(exc, SoftLayerAPIError):
+        code, text = str(exc.faultCode), str(exc.faultString)
+        if code == "SoftLayer_Exception_ObjectNotFound":
+            return DeviceNotFound(f"SoftLayer does not know this device: {text}", code)
+        if code == "SoftLayer_Exception_WebService_RateLimitExceeded":
+            return RateLimited(f"SoftLayer's rate limit was reached: {text}", code)
+        if "outstanding transaction" in text:
+            return DeviceBusy(
+                "SoftLayer is already running a transaction on this device; wait for it to finish.", code
+            )
+        if text.strip() == "Access Denied.":
+            return ProviderAccessDenied(
+                "SoftLayer refused the portal's API credentials; check SOFTLAYER_USERNAME and SOFTLAYER_API_KEY.",
+                code,
+            )
+        if code.startswith("SOAP-ENV:Server") or text.strip() == "Internal Error":
+            return ProviderUnavailable(f"SoftLayer answered with an internal error: {text}", code)
+        return ProviderError(f"SoftLayer refused the request: {text}", code)
+    return ProviderUnavailable(f"Unexpected error talking to SoftLayer: {exc}")
+
+
+class _Throttle:
+    """Spaces requests so one process stays under SOFTLAYER_MAX_REQUESTS_PER_SECOND."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self, rate: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + 1.0 / rate
+        if start > now:
+            time.sleep(start - now)
+
+
+_throttle = _Throttle()
+
+GUEST_MASK = (
+    "mask[id,hostname,domain,fullyQualifiedDomainName,primaryIpAddress,primaryBackendIpAddress,"
+    "maxMemory,maxCpu,provisionDate,datacenter[name,longName],powerState[keyName],"
+    "operatingSystem[softwareLicense[softwareDescription[name,version,referenceCode]]],"
+    "activeTransaction[transactionStatus[friendlyName]]]"
+)
+HARDWARE_MASK = (
+    "mask[id,hostname,domain,fullyQualifiedDomainName,primaryIpAddress,primaryBackendIpAddress,"
+    "memoryCapacity,processorPhysicalCoreAmount,provisionDate,datacenter[name,longName],"
+    "operatingSystem[softwareLicense[softwareDescription[name,version,referenceCode]]],"
+    "activeTransaction[transactionStatus[friendlyName]]]"
+)
+_LISTS = {VIRTUAL: ("getVirtualGuests", "virtualGuests", GUEST_MASK),
+          BARE_METAL: ("getHardware", "hardware", HARDWARE_MASK)}
+_SERVICES = {VIRTUAL: "Virtual_Guest", BARE_METAL: "Hardware_Server"}
+
+
+class Gateway:
+    """One conversation with the provider; `calls` counts the API requests it made."""
+
+    def __init__(self, client: Any = None):
+        self.client = client or SoftLayer.create_client_from_env(
+            username=settings.SOFTLAYER_USERNAME,
+            api_key=settings.SOFTLAYER_API_KEY,
+            endpoint_url=settings.SOFTLAYER_ENDPOINT_URL,
+            timeout=settings.SOFTLAYER_TIMEOUT,
+        )
+        self.calls = 0
+
+    def call(self, service: str, method: str, *args, **kwargs):
+        """Call with throttling and retries of transient faults; raises ProviderError."""
+        attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS)
+        for attempt in range(1, attempts + 1):
+            _throttle.wait(settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND)
+            self.calls += 1
+            try:
+                return self.client.call(service, method, *args, **kwargs)
+            except (SoftLayerAPIError, TransportError) as exc:
+                error = translate(exc)
+                if not error.transient or attempt == attempts:
+                    raise error from exc
+            delay = settings.SOFTLAYER_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+            time.sleep(delay * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def iter_devices(self, kind: str, page_size: int | None = None) -> Iterator[dict]:
+        """Every device of a kind, paged by id with the API's total header: few calls, no repeats."""
+        method, filter_key, mask = _LISTS[kind]
+        limit = page_size or settings.SOFTLAYER_PAGE_SIZE
+        order = {filter_key: {"id": {"operation": "orderBy", "options": [{"name": "sort", "value": ["ASC"]}]}}}
+        offset = 0
+        while True:
+            page = self.call("Account", method, mask=mask, filter=order, limit=limit, offset=offset)
+            yield from page
+            offset += len(page)
+            total = getattr(page, "total_count", 0)
+            if not page or len(page) < limit or offset >= total:
+                return
+
+    def get_device(self, kind: str, provider_id: int, mask: str | None = None) -> dict:
+        return self.call(_SERVICES[kind], "getObject", id=provider_id,
+                         mask=mask or (GUEST_MASK if kind == VIRTUAL else HARDWARE_MASK))
+
+    def power_state(self, kind: str, provider_id: int) -> str:
+        """'on' or 'off', read live (bare metal has no power state in the list call)."""
+        if kind == VIRTUAL:
+            state = self.call("Virtual_Guest", "getPowerState", id=provider_id)
+            return "on" if state.get("keyName") == "RUNNING" else "off"
+        return "on" if self.call("Hardware_Server", "getServerPowerState", id=provider_id) == "on" else "off"
+
+    def public_iso_images(self) -> list[dict]:
+        return list(self.call("Virtual_Disk_Image", "getPublicIsoImages"))

@@ -1,0 +1,139 @@
+"""Writes to the device inventory. The sync is the only writer of Device rows' provider fields."""
+
+import ipaddress
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .models import Device, InventorySync
+from .provider import BARE_METAL, VIRTUAL, Gateway, ProviderError
+
+log = logging.getLogger(__name__)
+
+# The provider fields the sync owns; status (owned by workflows) is never touched here.
+SYNCED_FIELDS = [
+    "hostname", "domain", "fqdn", "datacenter", "datacenter_long_name", "public_ip", "private_ip",
+    "os_name", "os_reference_code", "os_family", "memory_mb", "cpus", "provisioned_at", "provider_transaction",
+]
+
+
+def _ip(value) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _os(remote: dict) -> tuple[str, str, str]:
+    description = ((remote.get("operatingSystem") or {}).get("softwareLicense") or {}).get("softwareDescription") or {}
+    reference = description.get("referenceCode") or remote.get("operatingSystemReferenceCode") or ""
+    name = " ".join(part for part in (description.get("name"), description.get("version")) if part)
+    family = (
+        Device.OsFamily.WINDOWS if reference.upper().startswith("WIN")
+        else Device.OsFamily.LINUX if reference else Device.OsFamily.OTHER
+    )
+    return name, reference, family
+
+
+def device_fields(kind: str, remote: dict) -> dict:
+    """The Device fields for a SoftLayer guest or hardware dict (as the gateway's masks return)."""
+    os_name, os_reference, os_family = _os(remote)
+    datacenter = remote.get("datacenter") or {}
+    hostname, domain = remote.get("hostname", ""), remote.get("domain", "")
+    fields = {
+        "hostname": hostname,
+        "domain": domain,
+        "fqdn": remote.get("fullyQualifiedDomainName") or ".".join(p for p in (hostname, domain) if p),
+        "datacenter": datacenter.get("name", ""),
+        "datacenter_long_name": datacenter.get("longName", ""),
+        "public_ip": _ip(remote.get("primaryIpAddress")),
+        "private_ip": _ip(remote.get("primaryBackendIpAddress")),
+        "os_name": os_name,
+        "os_reference_code": os_reference,
+        "os_family": os_family,
+        "provisioned_at": parse_datetime(remote["provisionDate"]) if remote.get("provisionDate") else None,
+        "provider_transaction": (
+            ((remote.get("activeTransaction") or {}).get("transactionStatus") or {}).get("friendlyName", "")
+        ),
+    }
+    if kind == VIRTUAL:
+        fields["memory_mb"] = int(remote.get("maxMemory") or 0)
+        fields["cpus"] = int(remote.get("maxCpu") or 0)
+        power = (remote.get("powerState") or {}).get("keyName")
+        if power:
+            fields["power_state"] = Device.Power.ON if power == "RUNNING" else Device.Power.OFF
+    else:
+        fields["memory_mb"] = int(remote.get("memoryCapacity") or 0) * 1024
+        fields["cpus"] = int(remote.get("processorPhysicalCoreAmount") or 0)
+    return fields
+
+
+def _differs(device: Device, fields: dict) -> bool:
+    return any(getattr(device, name) != value for name, value in fields.items())
+
+
+def sync_devices(gateway: Gateway | None = None) -> InventorySync:
+    """Mirror the account's devices: create new ones, update changed ones, mark vanished ones.
+
+    Both lists are read in full before anything is written, so a provider fault half-way
+    changes nothing (and never marks a device vanished because a page was missing).
+    Vanished devices keep their row and history; one that comes back is restored.
+    """
+    gateway = gateway or Gateway()
+    run = InventorySync(started_at=timezone.now())
+    try:
+        remote = {(kind, int(item["id"])): device_fields(kind, item)
+                  for kind in (VIRTUAL, BARE_METAL) for item in gateway.iter_devices(kind)}
+    except ProviderError as exc:
+        run.api_calls, run.error, run.finished_at = gateway.calls, exc.message, timezone.now()
+        run.save()
+        log.warning("Inventory sync failed after %s API calls: %s", gateway.calls, exc.message)
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        existing = {(d.kind, d.provider_id): d for d in Device.objects.all()}
+        to_create, to_update, restored = [], [], 0
+        for key, fields in remote.items():
+            device = existing.get(key)
+            if device is None:
+                to_create.append(Device(kind=key[0], provider_id=key[1], last_synced_at=now, **fields))
+                continue
+            if device.vanished_at is not None:
+                device.vanished_at = None
+                restored += 1
+                to_update.append(device)
+            elif _differs(device, fields):
+                to_update.append(device)
+            for name, value in fields.items():
+                setattr(device, name, value)
+        Device.objects.bulk_create(to_create, batch_size=500)
+        Device.objects.bulk_update(to_update, [*SYNCED_FIELDS, "power_state", "vanished_at"], batch_size=500)
+        gone = [d.pk for key, d in existing.items() if key not in remote and d.vanished_at is None]
+        for start in range(0, len(gone), 500):
+            Device.objects.filter(pk__in=gone[start:start + 500]).update(vanished_at=now)
+        Device.objects.filter(vanished_at__isnull=True).update(last_synced_at=now)
+        run.created, run.updated = len(to_create), len(to_update) - restored
+        run.vanished, run.restored = len(gone), restored
+        run.total, run.api_calls, run.finished_at = len(remote), gateway.calls, timezone.now()
+        run.save()
+    log.info("Inventory sync: %s devices, %s new, %s changed, %s vanished, %s API calls",
+             run.total, run.created, run.updated, run.vanished, run.api_calls)
+    return run
+
+
+def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Device:
+    """Read the device's power state live and keep it; raises ProviderError."""
+    state = (gateway or Gateway()).power_state(device.kind, device.provider_id)
+    if device.power_state != state:
+        device.power_state = state
+        device.save(update_fields=["power_state"])
+    return device
+
+
+def last_sync() -> InventorySync | None:
+    return InventorySync.objects.order_by("-started_at").first()
+
+
+

@@ -1,0 +1,40 @@
+import django_tables2 as tables
+from django.template.loader import render_to_string
+
+from .models import Device
+
+
+class BadgeColumn(tables.Column):
+    """A choice field shown as a coloured badge (colour from the value, text from the label)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "nowrap"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value, record, bound_column):
+        raw = getattr(record, bound_column.accessor)
+        return render_to_string("devices/_badge.html", {"value": raw, "label": value})
+
+
+class DeviceTable(tables.Table):
+    fqdn = tables.Column(verbose_name="Name", linkify=("devices:detail", {"pk": tables.A("pk")}),
+                         attrs={"a": {"class": "device-link", "hx-boost": "false"}})
+    kind = tables.Column(verbose_name="Type")
+    datacenter = tables.Column(verbose_name="Location")
+    public_ip = tables.Column(verbose_name="Public IP", default="—")
+    private_ip = tables.Column(verbose_name="Private IP", default="—")
+    os_name = tables.Column(verbose_name="OS", default="—", attrs={"td": {"class": "wrap"}})
+    memory_mb = tables.Column(verbose_name="Memory", attrs={"td": {"class": "num nowrap"}})
+    power_state = BadgeColumn(verbose_name="Power")
+    status = BadgeColumn(verbose_name="Status")
+
+    class Meta:
+        model = Device
+        fields = ["fqdn", "kind", "datacenter", "public_ip", "private_ip", "os_name", "memory_mb",
+                  "power_state", "status"]
+        order_by = ("fqdn",)
+        attrs = {"class": "devices", "id": "devices"}
+        empty_text = "No devices match these filters."
+
+    def render_memory_mb(self, value: int) -> str:
+        return f"{value / 1024:g} GB" if value else "—"

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "devices"
+urlpatterns = [
+    path("", views.device_list, name="list"),
+    path("sync/", views.sync_now, name="sync"),
+    path("<int:pk>/", views.device_detail, name="detail"),
+]

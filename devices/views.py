@@ -1,0 +1,51 @@
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from . import selectors, services
+from .filters import DeviceFilter
+from .jobs import sync_devices_job
+from .provider import ProviderError
+from .tables import DeviceTable
+
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+def device_list(request):
+    device_filter = DeviceFilter(request.GET, queryset=selectors.device_list(request.user))
+    table = DeviceTable(device_filter.qs)
+    try:
+        per_page = int(request.GET.get("per_page", PER_PAGE_CHOICES[0]))
+    except ValueError:
+        per_page = PER_PAGE_CHOICES[0]
+    per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    context = {"filter": device_filter, "table": table, "per_page": per_page,
+               "per_page_choices": PER_PAGE_CHOICES, "last_sync": services.last_sync()}
+    template = "devices/_results.html" if request.htmx and not request.htmx.boosted else "devices/list.html"
+    return render(request, template, context)
+
+
+def device_detail(request, pk: int):
+    device = selectors.device_detail(request.user, pk)
+    power_error = None
+    if device.vanished_at is None:
+        try:
+            services.refresh_power_state(device)
+        except ProviderError as exc:
+            power_error = exc.message
+    return render(request, "devices/detail.html", {
+        "device": device,
+        "power_error": power_error,
+        "rescue_environment": selectors.rescue_environment(device),
+        "provider_endpoint": settings.SOFTLAYER_ENDPOINT_URL,
+    })
+
+
+@require_POST
+def sync_now(request):
+    sync_devices_job.delay()
+    messages.info(request, "Inventory sync started. New and changed devices appear here within a minute.")
+    return redirect("devices:list")

