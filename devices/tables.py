@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.core.paginator import Paginator
 from django.template.loader import render_to_string
 
 from .models import Device
@@ -17,6 +18,8 @@ class BadgeColumn(tables.Column):
 
 
 class DeviceTable(tables.Table):
+    PER_PAGE_CHOICES = (25, 50, 100)
+
     fqdn = tables.Column(verbose_name="Name", linkify=("devices:detail", {"pk": tables.A("pk")}),
                          attrs={"a": {"class": "device-link", "hx-boost": "false"}})
     kind = tables.Column(verbose_name="Type")
@@ -35,6 +38,12 @@ class DeviceTable(tables.Table):
         order_by = ("fqdn",)
         attrs = {"class": "devices", "id": "devices"}
         empty_text = "No devices match these filters."
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        """Only the offered page sizes: a forged ?per_page=100000 gets the default, not every row."""
+        if per_page not in self.PER_PAGE_CHOICES:
+            per_page = self.PER_PAGE_CHOICES[0]
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     def render_memory_mb(self, value: int) -> str:
         return f"{value / 1024:g} GB" if value else "—"

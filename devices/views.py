@@ -6,24 +6,17 @@ from django_tables2 import RequestConfig
 
 from . import selectors, services
 from .filters import DeviceFilter
-from .jobs import sync_devices_job
+from .jobs import enqueue_sync
 from .provider import ProviderError
 from .tables import DeviceTable
-
-PER_PAGE_CHOICES = (25, 50, 100)
 
 
 def device_list(request):
     device_filter = DeviceFilter(request.GET, queryset=selectors.device_list(request.user))
     table = DeviceTable(device_filter.qs)
-    try:
-        per_page = int(request.GET.get("per_page", PER_PAGE_CHOICES[0]))
-    except ValueError:
-        per_page = PER_PAGE_CHOICES[0]
-    per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
-    context = {"filter": device_filter, "table": table, "per_page": per_page,
-               "per_page_choices": PER_PAGE_CHOICES, "last_sync": services.last_sync()}
+    RequestConfig(request, paginate=True).configure(table)
+    context = {"filter": device_filter, "table": table, "per_page": table.paginator.per_page,
+               "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync()}
     template = "devices/_results.html" if request.htmx and not request.htmx.boosted else "devices/list.html"
     return render(request, template, context)
 
@@ -46,6 +39,6 @@ def device_detail(request, pk: int):
 
 @require_POST
 def sync_now(request):
-    sync_devices_job.delay()
+    enqueue_sync()
     messages.info(request, "Inventory sync started. New and changed devices appear here within a minute.")
     return redirect("devices:list")

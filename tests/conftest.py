@@ -1,0 +1,70 @@
+import os
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+
+from demo import embedded_redis
+from tests.factories import OwnerFactory
+from tests.support.simulator import SimulatorProcess
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url(tmp_path_factory):
+    """A real Redis: REDIS_URL's server when set (CI), else an embedded redis-server of our own."""
+    url, process = os.environ.get("REDIS_URL"), None
+    if not url:
+        workdir = tmp_path_factory.mktemp("redis")
+        process = embedded_redis.start(workdir / "redis.sock", workdir)
+        url = f"unix://{workdir / 'redis.sock'}"
+    django_settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}}
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    if process:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis(redis_url):
+    """Every test starts with no queued jobs (pytest-django reorders tests, so order is no guarantee)."""
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(settings):
+    settings.SOFTLAYER_RETRY_BACKOFF_SECONDS = 0.01
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """A 40-device simulator shared by tests that only read from it."""
+    sim = SimulatorProcess(devices=40, seed=7)
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def make_simulator():
+    """Fresh simulators for tests that change the account or inject faults."""
+    started = []
+
+    def make(**kwargs) -> SimulatorProcess:
+        sim = SimulatorProcess(**kwargs)
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def owner(db):
+    return OwnerFactory()
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client

@@ -1,0 +1,179 @@
+"""The Device List and device page, as a logged-in user sees them."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_rq import get_queue
+
+from devices.models import Device
+from tests.factories import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("devices:list")
+
+
+def names(response) -> list[str]:
+    return [row.record.fqdn for row in response.context["table"].page.object_list]
+
+
+def test_login_required(client):
+    DeviceFactory()
+    for url in (LIST, reverse("devices:detail", args=[1])):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_login_with_username_and_password(client, owner):
+    response = client.post(reverse("login"), {"username": "owner", "password": "correct horse battery staple"},
+                           follow=True)
+    assert response.request["PATH_INFO"] == LIST
+    assert b"Device List" in response.content
+
+
+def test_list_shows_the_console_columns(owner_client):
+    DeviceFactory(hostname="web1", kind="bare_metal", datacenter="fra02", os_name="CentOS 7.9-64", memory_mb=65536,
+                  public_ip="169.1.2.3", private_ip="10.1.2.3", power_state="off", status="in_rescue")
+
+    html = owner_client.get(LIST).content.decode()
+
+    for text in ("web1.example.com", "Bare metal", "fra02", "169.1.2.3", "10.1.2.3", "CentOS 7.9-64", "64 GB",
+                 "Halted", "In rescue"):
+        assert text in html
+    for header in ("Name", "Type", "Location", "Public IP", "Private IP", "OS", "Memory", "Power", "Status"):
+        assert f">{header}<" in html
+
+
+def test_search_by_name_ip_and_os(owner_client):
+    DeviceFactory(hostname="db-primary", public_ip="158.1.1.1", os_name="Rocky Linux 9")
+    DeviceFactory(hostname="web-01", public_ip="169.9.9.9", os_name="Windows Server 2022")
+
+    assert names(owner_client.get(LIST, {"q": "db-pri"})) == ["db-primary.example.com"]
+    assert names(owner_client.get(LIST, {"q": "169.9"})) == ["web-01.example.com"]
+    assert names(owner_client.get(LIST, {"q": "windows"})) == ["web-01.example.com"]
+
+
+def test_filters_combine(owner_client):
+    DeviceFactory(hostname="a", kind="virtual", os_family="linux", datacenter="dal10", power_state="on")
+    DeviceFactory(hostname="b", kind="bare_metal", os_family="windows", datacenter="dal10", power_state="off")
+    DeviceFactory(hostname="c", kind="virtual", os_family="windows", datacenter="fra02", power_state="on",
+                  status="failed")
+
+    assert names(owner_client.get(LIST, {"kind": "bare_metal"})) == ["b.example.com"]
+    assert names(owner_client.get(LIST, {"os_family": "windows", "datacenter": "dal10"})) == ["b.example.com"]
+    assert names(owner_client.get(LIST, {"power_state": "on"})) == ["a.example.com", "c.example.com"]
+    assert names(owner_client.get(LIST, {"status": "failed"})) == ["c.example.com"]
+
+
+def test_sort_by_memory_both_ways(owner_client):
+    for host, memory in (("small", 1024), ("big", 65536), ("mid", 8192)):
+        DeviceFactory(hostname=host, memory_mb=memory)
+
+    assert names(owner_client.get(LIST, {"sort": "memory_mb"})) == [
+        "small.example.com", "mid.example.com", "big.example.com"]
+    assert names(owner_client.get(LIST, {"sort": "-memory_mb"}))[0] == "big.example.com"
+
+
+def test_pagination_and_page_size(owner_client):
+    DeviceFactory.create_batch(60)
+
+    first, third = owner_client.get(LIST), owner_client.get(LIST, {"page": 3})
+    assert len(names(first)) == 25 and len(names(third)) == 10
+    assert set(names(first)).isdisjoint(names(third))
+    assert len(names(owner_client.get(LIST, {"per_page": 50}))) == 50
+    assert len(names(owner_client.get(LIST, {"per_page": 100000}))) == 25  # not a choice: the default
+    assert owner_client.get(LIST, {"page": 99}).status_code in (200, 404)
+
+
+def test_bad_filter_values_get_a_message_not_an_error(owner_client):
+    DeviceFactory(hostname="kept")
+    response = owner_client.get(LIST, {"kind": "spaceship", "q": "x" * 500, "per_page": "many", "sort": "nope"})
+    assert response.status_code == 200
+    assert "Some filters were not understood" in response.content.decode()
+
+
+def test_vanished_devices_leave_the_list(owner_client):
+    DeviceFactory(hostname="here")
+    DeviceFactory(hostname="gone", vanished_at="2026-01-01T00:00:00Z")
+    assert names(owner_client.get(LIST)) == ["here.example.com"]
+
+
+def test_htmx_request_gets_only_the_results(owner_client):
+    DeviceFactory(hostname="one")
+    response = owner_client.get(LIST, {"q": "one"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert 'id="results"' in html and "<html" not in html and "one.example.com" in html
+
+
+def test_list_queries_do_not_grow_with_the_inventory(owner_client):
+    DeviceFactory.create_batch(50)
+    owner_client.get(LIST)  # warm the session
+    with CaptureQueriesContext(connection) as at_50:
+        owner_client.get(LIST, {"sort": "-memory_mb", "kind": "virtual"})
+    Device.objects.bulk_create(DeviceFactory.build_batch(1950))
+    with CaptureQueriesContext(connection) as at_2000:
+        response = owner_client.get(LIST, {"sort": "-memory_mb", "kind": "virtual"})
+
+    assert response.context["table"].page.paginator.count == 2000
+    assert len(at_2000) == len(at_50) <= 8
+
+
+def test_detail_page_shows_the_device(owner_client, simulator, settings):
+    simulator.point_settings_here(settings)
+    guest = simulator.client().call("Account", "getVirtualGuests", limit=1, mask="mask[id,powerState]")[0]
+    device = DeviceFactory(provider_id=guest["id"], hostname="app7", memory_mb=4096, datacenter="dal13",
+                           datacenter_long_name="Dallas 13", power_state="unknown")
+
+    response = owner_client.get(reverse("devices:detail", args=[device.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in ("app7.example.com", "Dallas 13", device.public_ip, device.private_ip, "4 GB", "CentOS 5"):
+        assert text in html
+    device.refresh_from_db()
+    assert device.power_state == ("on" if guest["powerState"]["keyName"] == "RUNNING" else "off")
+    # The Actions menu is in place, its items visibly not usable yet.
+    assert html.count("disabled aria-describedby=\"actions-hint\"") == 3
+    assert "Rescue mode" in html and "Boot from image" in html
+
+
+def test_detail_page_still_loads_when_the_provider_is_down(owner_client, settings):
+    settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
+    settings.SOFTLAYER_RETRY_ATTEMPTS = 1
+    device = DeviceFactory(hostname="offline-check", power_state="on")
+
+    html = owner_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+
+    assert "offline-check.example.com" in html and "Could not read the live power state" in html
+
+
+def test_detail_rescue_environment_follows_the_seed_rule(owner_client, settings):
+    settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
+    settings.SOFTLAYER_RETRY_ATTEMPTS = 1
+    cases = [(dict(memory_mb=6144), "CentOS 7 or later"), (dict(memory_mb=6143), "CentOS 5"),
+             (dict(os_family="windows"), "WindowsRescueStandalone.iso"),
+             (dict(kind="bare_metal", memory_mb=1024), "rescue kernel for the server")]
+    for fields, expected in cases:
+        device = DeviceFactory(**fields)
+        assert expected in owner_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+
+
+def test_unknown_device_is_404(owner_client):
+    assert owner_client.get(reverse("devices:detail", args=[987654])).status_code == 404
+
+
+def test_vanished_device_page_says_so(owner_client):
+    device = DeviceFactory(vanished_at="2026-01-01T00:00:00Z")
+    html = owner_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    assert "no longer in the SoftLayer account" in html
+
+
+def test_sync_now_needs_post_and_enqueues_on_commit(owner_client, django_capture_on_commit_callbacks):
+    queue = get_queue("default")
+    queue.empty()
+    assert owner_client.get(reverse("devices:sync")).status_code == 405
+    assert queue.jobs == []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(reverse("devices:sync"), follow=True)
+    assert "Inventory sync started" in response.content.decode()
+    assert [job.func_name for job in queue.jobs] == ["devices.jobs.sync_devices_job"]

@@ -1,0 +1,74 @@
+"""Run the portal's own processes (worker, web server, `rundemo`) against the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, so that child processes open the same one."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.RQ_QUEUES["default"]["URL"],
+        "SOFTLAYER_ENDPOINT_URL": settings.SOFTLAYER_ENDPOINT_URL,
+        "SOFTLAYER_USERNAME": settings.SOFTLAYER_USERNAME,
+        "SOFTLAYER_API_KEY": settings.SOFTLAYER_API_KEY,
+        "VAR_DIR": str(settings.VAR_DIR),
+    }
+    env.update(extra)
+    return env
+
+
+def run_worker_burst(timeout: float = 120) -> subprocess.CompletedProcess:
+    """A real RQ worker process that works the queue empty, then exits."""
+    return subprocess.run([sys.executable, MANAGE, "rqworker", "default", "--burst"], env=child_env(),
+                          capture_output=True, text=True, timeout=timeout, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout}s")
+
+
+def stop(process: subprocess.Popen, sig: int | None = None, timeout: float = 15) -> int:
+    if process.poll() is None:
+        if sig is None:
+            process.terminate()
+        else:
+            process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
