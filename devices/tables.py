@@ -39,6 +39,10 @@ class DeviceTable(tables.Table):
         attrs = {"class": "devices", "id": "devices"}
         empty_text = "No devices match these filters."
 
+    def get_column_class_names(self, classes_set, bound_column):
+        """Every cell carries its column's name as a class (styling, and tests that read a column)."""
+        return {*super().get_column_class_names(classes_set, bound_column), bound_column.name}
+
     def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
         """Only the offered page sizes: a forged ?per_page=100000 gets the default, not every row."""
         if per_page not in self.PER_PAGE_CHOICES:
