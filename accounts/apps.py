@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Users and access"
+
+    def ready(self) -> None:
+        from django.contrib.auth import signals
+
+        from . import receivers
+
+        # Django reports logins only by signal; each receiver is one audit.record() call.
+        signals.user_logged_in.connect(receivers.logged_in, dispatch_uid="audit-login")
+        signals.user_logged_out.connect(receivers.logged_out, dispatch_uid="audit-logout")
+        signals.user_login_failed.connect(receivers.login_failed, dispatch_uid="audit-login-failed")

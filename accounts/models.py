@@ -3,14 +3,49 @@ from django.db import models
 from django.db.models import Q
 
 
+class Capability(models.Model):
+    """A classic infrastructure permission (see accounts.capabilities, which seeds this table)."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=128)
+    description = models.CharField(max_length=255, blank=True)
+    department = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["department", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A named bundle of capabilities (Viewer, Operator, Auditor, User manager, or the account's own)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    capabilities = models.ManyToManyField(Capability, blank=True, related_name="roles")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractUser):
     """A user of the one SoftLayer account this portal serves.
 
     Exactly one user is the account owner (the console's master user): a partial unique
-    constraint makes a second one impossible, whatever code path tries.
+    constraint makes a second one impossible, whatever code path tries. What a user may do is
+    decided only by accounts.policy, from `roles`, `capabilities` and `devices`.
     """
 
     is_account_owner = models.BooleanField(default=False)
+    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    capabilities = models.ManyToManyField(Capability, blank=True, related_name="users",
+                                          help_text="Capabilities granted directly, besides the roles'.")
+    devices = models.ManyToManyField("devices.Device", blank=True, related_name="users",
+                                     help_text="Devices this user has access to.")
 
     class Meta:
         constraints = [

@@ -1,17 +1,99 @@
 """The one access policy: every view, job and command asks it what a user may see or do.
 
-The foundation has a single kind of user, the account owner, who sees every device of the
-account. Capabilities, roles and per-device access (DESIGN §3) arrive with the access issue and
-change only this module's insides, not its callers.
+Reads only. `devices_for(user)` is the set of devices a user may see (anything outside answers
+404, like a device that does not exist); `can(user, capability, device)` is every yes/no; and
+`management_denial(...)` says why a user-management change is refused, or None. What a user
+holds is read once per request (cached on the user object the request carries), so a revoked
+capability stops the very next request.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from devices.models import Device
 
+from . import capabilities as caps
+
+_CACHE = "_rescueportal_capabilities"
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def capabilities_of(user) -> frozenset[str]:
+    """Capability keys the user holds: the owner holds all; others their roles' and direct ones."""
+    if not _active(user):
+        return frozenset()
+    if user.is_account_owner:
+        return caps.ALL_KEYS
+    cached = getattr(user, _CACHE, None)
+    if cached is None:
+        from .models import Capability
+
+        cached = frozenset(
+            Capability.objects.filter(Q(users=user) | Q(roles__users=user)).values_list("key", flat=True)
+        )
+        setattr(user, _CACHE, cached)
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the per-request cache after a change to this user's grants."""
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
+
 
 def devices_for(user) -> QuerySet[Device]:
-    """Devices the user may see; anything outside it must answer 404, like a missing device."""
-    if not (user.is_authenticated and user.is_active):
+    """Devices the user may see: per-device access, or the full-access flag of the device's kind."""
+    if not _active(user):
         return Device.objects.none()
-    return Device.objects.all()
+    if user.is_account_owner:
+        return Device.objects.all()
+    held = capabilities_of(user)
+    scope = Q(users=user)
+    if caps.ACCESS_ALL_GUEST in held:
+        scope |= Q(kind=Device.Kind.VIRTUAL)
+    if caps.ACCESS_ALL_HARDWARE in held:
+        scope |= Q(kind=Device.Kind.BARE_METAL)
+    return Device.objects.filter(pk__in=Device.objects.filter(scope).values("pk"))
+
+
+def can_see(user, device: Device) -> bool:
+    return devices_for(user).filter(pk=device.pk).exists()
+
+
+def can(user, capability: str, device: Device | None = None) -> bool:
+    """May the user use this capability (on this device, when one is given)?"""
+    if capability not in caps.ALL_KEYS:
+        raise ValueError(f"Unknown capability {capability!r}")
+    if capability not in capabilities_of(user):
+        return False
+    return device is None or can_see(user, device)
+
+
+def management_denial(actor, target=None, *, capability_keys=(), devices=(), role_caps=()) -> str | None:
+    """Why `actor` may not make this change to `target`'s account, or None when they may.
+
+    Rules (DESIGN §3): only the owner or a Manage Users holder changes users; nobody changes the
+    owner's grants or deactivates the owner; a manager changes neither their own grants nor
+    grants they do not hold themselves (capabilities, a role's capabilities, device access).
+    """
+    if not can(actor, caps.USER_MANAGE):
+        return "Only the account owner or a user with the Manage Users permission can change users."
+    if target is not None:
+        if target.is_account_owner:
+            return "The account owner holds every permission and device; nobody can change that."
+        if target.pk == actor.pk:
+            return "You cannot change your own permissions, device access or status."
+    held = capabilities_of(actor)
+    missing = sorted(set(capability_keys) - held) or sorted(set(role_caps) - held)
+    if missing:
+        names = ", ".join(caps.BY_KEY[k].name for k in missing)
+        return f"You can only grant or revoke permissions you hold yourself; you do not hold: {names}."
+    if devices and not actor.is_account_owner:
+        visible = set(devices_for(actor).filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
+        outside = [d for d in devices if d.pk not in visible]
+        if outside:
+            return (f"You can only grant or revoke access to devices you can access yourself "
+                    f"({len(outside)} of the selected devices are outside your access).")
+    return None

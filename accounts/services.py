@@ -1,11 +1,148 @@
-"""Writes to users and the account."""
+"""Writes to users, their capabilities, roles and device access. Every change goes through the
+policy's `management_denial`, and every change or refusal is recorded in the audit trail."""
 
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from .models import User
+from audit.services import record
+from devices.models import Device
+
+from . import policy
+from .models import Capability, Role, User
+
+
+class ChangeRefused(Exception):
+    """The policy refused a change; `reason` says why, for the person who tried."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _refuse(request, actor, event: str, reason: str, target=None, detail: dict | None = None):
+    record(event, "denied", request=request, actor=actor, target=target, reason=reason, detail=detail)
+    raise ChangeRefused(reason)
+
+
+def _check(request, actor, event: str, target=None, detail: dict | None = None, **change) -> None:
+    reason = policy.management_denial(actor, target, **change)
+    if reason:
+        _refuse(request, actor, event, reason, target, detail)
+
+
+def check_may_change(actor, target: User | None, event: str, request=None) -> None:
+    """The general rules (a manager, not the owner, not oneself), checked before reading a form."""
+    _check(request, actor, event, target)
+
+
+def create_user(actor, *, username: str, password: str, email: str = "", first_name: str = "",
+                last_name: str = "", role: Role | None = None, request=None) -> User:
+    role_caps = list(role.capabilities.values_list("key", flat=True)) if role else []
+    detail = {"username": username, "role": role.name if role else None}
+    _check(request, actor, "user.create", detail=detail, role_caps=role_caps)
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        if role:
+            user.roles.add(role)
+        record("user.create", "succeeded", request=request, actor=actor, target=user, detail=detail)
+    return user
+
+
+def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> tuple[set, set]:
+    """Make the user's direct capabilities exactly `keys`; returns (granted, revoked)."""
+    wanted = set(keys)
+    unknown = wanted - set(Capability.objects.values_list("key", flat=True))
+    if unknown:
+        _refuse(request, actor, "user.permission.grant", f"Unknown permissions: {', '.join(sorted(unknown))}.",
+                target)
+    before = set(target.capabilities.values_list("key", flat=True))
+    granted, revoked = wanted - before, before - wanted
+    detail = {"before": sorted(before), "after": sorted(wanted)}
+    event = "user.permission.grant" if granted else "user.permission.revoke"
+    _check(request, actor, event, target, detail, capability_keys=granted | revoked)
+    if not (granted or revoked):
+        return granted, revoked
+    with transaction.atomic():
+        target.capabilities.set(wanted)
+        for key in sorted(granted):
+            record("user.permission.grant", "succeeded", request=request, actor=actor, target=target,
+                   detail={**detail, "permission": key})
+        for key in sorted(revoked):
+            record("user.permission.revoke", "succeeded", request=request, actor=actor, target=target,
+                   detail={**detail, "permission": key})
+    policy.forget(target)
+    return granted, revoked
+
+
+def set_roles(actor, target: User, roles: Iterable[Role], request=None) -> tuple[set, set]:
+    wanted = {r.pk: r for r in roles}
+    before = {r.pk: r for r in target.roles.all()}
+    added = [wanted[pk] for pk in wanted.keys() - before.keys()]
+    removed = [before[pk] for pk in before.keys() - wanted.keys()]
+    changed_caps = set(Capability.objects.filter(roles__in=[*added, *removed]).values_list("key", flat=True))
+    detail = {"before": sorted(r.name for r in before.values()), "after": sorted(r.name for r in wanted.values())}
+    _check(request, actor, "user.role.grant" if added else "user.role.revoke", target, detail,
+           role_caps=changed_caps)
+    if not (added or removed):
+        return set(), set()
+    with transaction.atomic():
+        target.roles.set(wanted.values())
+        for role in added:
+            record("user.role.grant", "succeeded", request=request, actor=actor, target=target,
+                   detail={**detail, "role": role.name})
+        for role in removed:
+            record("user.role.revoke", "succeeded", request=request, actor=actor, target=target,
+                   detail={**detail, "role": role.name})
+    policy.forget(target)
+    return {r.name for r in added}, {r.name for r in removed}
+
+
+def grant_device_access(actor, target: User, devices: Iterable[Device], request=None) -> int:
+    devices = list(devices)
+    detail = {"devices": [d.pk for d in devices][:500]}
+    _check(request, actor, "user.device_access.grant", target, detail, devices=devices)
+    already = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
+    new = [d for d in devices if d.pk not in already]
+    with transaction.atomic():
+        target.devices.add(*new)
+        for device in new:
+            record("user.device_access.grant", "succeeded", request=request, actor=actor, device=device,
+                   detail={"user": target.get_username(), "user_id": target.pk})
+    return len(new)
+
+
+def revoke_device_access(actor, target: User, devices: Iterable[Device], request=None) -> int:
+    devices = list(devices)
+    detail = {"devices": [d.pk for d in devices][:500]}
+    _check(request, actor, "user.device_access.revoke", target, detail, devices=devices)
+    held = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
+    gone = [d for d in devices if d.pk in held]
+    with transaction.atomic():
+        target.devices.remove(*gone)
+        for device in gone:
+            record("user.device_access.revoke", "succeeded", request=request, actor=actor, device=device,
+                   detail={"user": target.get_username(), "user_id": target.pk})
+    return len(gone)
+
+
+def set_active(actor, target: User, active: bool, request=None) -> None:
+    """Deactivate (ending the user's sessions: inactive users are logged out on their next request)
+    or reactivate a user."""
+    event = "user.reactivate" if active else "user.deactivate"
+    _check(request, actor, event, target)
+    if target.is_active == active:
+        return
+    with transaction.atomic():
+        target.is_active = active
+        target.save(update_fields=["is_active"])
+        record(event, "succeeded", request=request, actor=actor, target=target)
 
 
 @transaction.atomic
@@ -14,16 +151,29 @@ def ensure_account_owner(username: str, password_file: Path) -> tuple[User, str]
 
     Running it again changes nothing (the password stays), so `make run` is idempotent.
     """
+    return ensure_demo_user(username, password_file, owner=True)
+
+
+@transaction.atomic
+def ensure_demo_user(username: str, password_file: Path, *, owner: bool = False, roles: Iterable[str] = (),
+                     capabilities: Iterable[str] = (), devices: Iterable[Device] = ()) -> tuple[User, str]:
+    """A demo user with a password kept in `password_file`; idempotent (grants are only added)."""
     password = password_file.read_text().strip() if password_file.exists() else ""
-    user = User.objects.filter(is_account_owner=True).first() or User.objects.filter(username=username).first()
-    if user is None:
-        user = User(username=username, is_account_owner=True, first_name="Account", last_name="Owner")
+    user = (User.objects.filter(is_account_owner=True).first() if owner else None) or \
+        User.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        user = User(username=username, is_account_owner=owner)
     if not password or not user.check_password(password):
         password = secrets.token_urlsafe(12)
         user.set_password(password)
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
-    user.is_account_owner = True
     user.is_active = True
     user.save()
+    if created:
+        record("user.create", "succeeded", actor=None, target=user, reason="demo account set-up")
+    user.roles.add(*Role.objects.filter(name__in=list(roles)))
+    user.capabilities.add(*Capability.objects.filter(key__in=list(capabilities)))
+    user.devices.add(*devices)
     return user, password

@@ -33,6 +33,7 @@ def device_detail(request, pk: int):
         "device": device,
         "power_error": power_error,
         "rescue_environment": selectors.rescue_environment(device),
+        "actions": selectors.device_actions(request.user, device),
         "provider_endpoint": settings.SOFTLAYER_ENDPOINT_URL,
     })
 

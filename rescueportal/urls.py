@@ -8,5 +8,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("devices/", include("devices.urls")),
+    path("users/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

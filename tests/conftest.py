@@ -3,6 +3,9 @@ import os
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.db import connection
+
+from audit import triggers
 
 from demo import embedded_redis
 from tests.factories import OwnerFactory
@@ -29,6 +32,26 @@ def redis_url(tmp_path_factory):
 def _empty_redis(redis_url):
     """Every test starts with no queued jobs (pytest-django reorders tests, so order is no guarantee)."""
     redis.Redis.from_url(redis_url).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _append_only_audit(request):
+    """Every database test runs with the audit trail's append-only triggers in place.
+
+    A transactional test ends with pytest-django emptying every table, which the triggers
+    rightly refuse; they are lifted for that teardown only and put back before the next test.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if marker is None and "db" not in names and "transactional_db" not in names:
+        yield
+        return
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    triggers.install(connection)
+    yield
+    if transactional:
+        triggers.uninstall(connection)
 
 
 @pytest.fixture(autouse=True)

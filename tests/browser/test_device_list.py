@@ -68,7 +68,7 @@ def test_device_list_search_filter_sort_and_device_page(page, portal):
     rescue = page.locator("#actions-menu button", has_text="Rescue mode")
     expect(rescue).to_be_visible()
     expect(rescue).to_be_disabled()
-    expect(page.locator("#actions-hint")).to_contain_text("Not available yet")
+    expect(page.locator("#hint-rescue")).to_contain_text("not available in this portal yet")
 
 
 def test_bare_metal_power_is_read_live_on_its_page(page, portal):

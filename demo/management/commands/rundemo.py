@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import ensure_account_owner
 from demo import embedded_redis
+from demo.seed import seed_users
 from devices.provider import ProviderError
 from devices.services import sync_devices
 
@@ -82,6 +83,7 @@ class Command(BaseCommand):
                               f"with {run.api_calls} API calls")
         except ProviderError as exc:
             self.stderr.write(f"First inventory sync failed: {exc.message} (the worker will retry on schedule)")
+        people = seed_users(settings.VAR_DIR)
 
         self._manage("worker", "rqworker", "default", "--with-scheduler")
         self._manage("cron", "rqcron", "rescueportal.cron")
@@ -94,7 +96,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"\nRescue Portal is running at {host.geturl()}\n"
             f"Log in as the account owner: username {user.username}  password {password}\n"
-            "Press Ctrl-C to stop everything.\n"))
+            + "Other demo users:\n"
+            + "".join(f"  username {name:<17} password {secret}  ({what})\n" for name, secret, what in people)
+            + "Press Ctrl-C to stop everything.\n"))
         while True:
             for name, process in self.children:
                 if process.poll() is not None:

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from devices.models import Device
+
+from .capabilities import CAPABILITIES
+from .models import Role, User
+
+
+class UserCreateForm(forms.Form):
+    username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
+                                help_text="Letters, digits and @ . + - _ only.")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False,
+                               help_text="Give it to the user; they can change it in the admin.")
+    role = forms.ModelChoiceField(Role.objects.all(), required=False, empty_label="No role (no permissions)")
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("A user with this username already exists.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("username"):
+            try:
+                validate_password(cleaned["password"], User(username=cleaned["username"]))
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class CapabilitiesForm(forms.Form):
+    capabilities = forms.MultipleChoiceField(choices=[(c.key, c.name) for c in CAPABILITIES], required=False)
+
+
+class RolesForm(forms.Form):
+    roles = forms.ModelMultipleChoiceField(Role.objects.all(), required=False)
+
+
+class DeviceAccessForm(forms.Form):
+    action = forms.ChoiceField(choices=[("add", "Grant access"), ("remove", "Remove access")])
+    devices = forms.ModelMultipleChoiceField(Device.objects.all(), error_messages={
+        "required": "Select at least one device.",
+        "invalid_choice": "One of the selected devices does not exist.",
+        "invalid_pk_value": "One of the selected devices does not exist."})
+
+    def clean_devices(self):
+        devices = self.cleaned_data["devices"]
+        if len(devices) > 1000:
+            raise forms.ValidationError("Select at most 1,000 devices at a time.")
+        return devices
+
+
+class StatusForm(forms.Form):
+    active = forms.TypedChoiceField(choices=[("1", "Reactivate"), ("0", "Deactivate")],
+                                    coerce=lambda v: v == "1")

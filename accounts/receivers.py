@@ -1,0 +1,18 @@
+"""Authentication events into the audit trail."""
+
+from audit.services import record
+
+
+def logged_in(sender, request, user, **kwargs) -> None:
+    record("auth.login", "succeeded", request=request, actor=user, target=user)
+
+
+def logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        record("auth.logout", "succeeded", request=request, actor=user, target=user)
+
+
+def login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # Only the username is kept: never the password that was tried.
+    record("auth.login_failed", "failed", request=request,
+           detail={"username": str(credentials.get("username", ""))[:150]})

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.users_list, name="list"),
+    path("new/", views.user_create, name="create"),
+    path("<int:pk>/", views.user_detail, name="detail"),
+    path("<int:pk>/capabilities/", views.user_capabilities, name="capabilities"),
+    path("<int:pk>/roles/", views.user_roles, name="roles"),
+    path("<int:pk>/devices/", views.user_devices, name="devices"),
+    path("<int:pk>/status/", views.user_status, name="status"),
+]
