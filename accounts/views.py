@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
@@ -28,6 +28,7 @@ def _bad_form(request, form, target: User):
     return redirect("accounts:detail", pk=target.pk) if target else HttpResponseBadRequest(errors)
 
 
+@require_safe
 def users_list(request):
     _require_manager(request)
     return render(request, "accounts/users.html", {"users": selectors.users_list()})
@@ -40,7 +41,7 @@ def user_create(request):
         except services.ChangeRefused as error:
             return _refused(request, error)
     _require_manager(request)
-    form = UserCreateForm(request.POST or None)
+    form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -56,6 +57,7 @@ def user_create(request):
     return render(request, "accounts/user_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@require_safe
 def user_detail(request, pk: int):
     _require_manager(request)
     target = get_object_or_404(User, pk=pk)

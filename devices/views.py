@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
 from . import selectors, services
@@ -11,6 +11,7 @@ from .provider import ProviderError
 from .tables import DeviceTable
 
 
+@require_safe
 def device_list(request):
     device_filter = DeviceFilter(request.GET, queryset=selectors.device_list(request.user))
     table = DeviceTable(device_filter.qs)
@@ -21,6 +22,7 @@ def device_list(request):
     return render(request, template, context)
 
 
+@require_safe
 def device_detail(request, pk: int):
     device = selectors.device_detail(request.user, pk)
     power_error = None

@@ -55,8 +55,10 @@ def _append_only_audit(request):
 
 
 @pytest.fixture(autouse=True)
-def _fast_retries(settings):
+def _fast_retries_and_hashing(settings):
     settings.SOFTLAYER_RETRY_BACKOFF_SECONDS = 0.01
+    # Test users need no slow password hashing; the processes the browser tests start keep the real one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")

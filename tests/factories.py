@@ -37,3 +37,13 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     memory_mb = 8192
     cpus = 4
     power_state = Device.Power.ON
+
+
+def grant(user, *keys: str, devices=(), roles=()):
+    """Give a user capabilities, device access and roles (test set-up, bypassing the pages)."""
+    from accounts.models import Capability, Role
+
+    user.capabilities.add(*Capability.objects.filter(key__in=keys))
+    user.devices.add(*devices)
+    user.roles.add(*Role.objects.filter(name__in=roles))
+    return user

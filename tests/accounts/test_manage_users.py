@@ -1,0 +1,188 @@
+"""Manage Users: what managers may change, every refusal audited, nothing changed on refusal."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts import capabilities as caps
+from accounts.models import Role, User
+from audit.models import AuditEvent
+from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager():
+    """A user manager who holds the Operator permissions and sees every virtual server."""
+    return grant(UserFactory(username="manager"), caps.ACCESS_ALL_GUEST, roles=["User manager", "Operator"])
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def target():
+    return UserFactory(username="target")
+
+
+def grants_of(user: User) -> tuple:
+    user = User.objects.get(pk=user.pk)
+    return (sorted(user.capabilities.values_list("key", flat=True)), sorted(user.roles.values_list("name", flat=True)),
+            sorted(user.devices.values_list("pk", flat=True)), user.is_active, user.is_account_owner)
+
+
+def denied_rows(event_prefix: str = "") -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(outcome="denied", event__startswith=event_prefix))
+
+
+def test_manager_grants_a_permission_they_hold(manager_client, manager, target):
+    response = manager_client.post(reverse("accounts:capabilities", args=[target.pk]),
+                                   {"capabilities": [caps.SERVER_RELOAD]}, follow=True)
+
+    assert "granted OS Reloads and Rescue Kernel" in response.content.decode()
+    assert grants_of(target)[0] == [caps.SERVER_RELOAD]
+    row = AuditEvent.objects.get(event="user.permission.grant", outcome="succeeded")
+    assert row.actor == manager and row.object_label == "target"
+    assert row.detail["before"] == [] and row.detail["after"] == [caps.SERVER_RELOAD]
+
+
+def test_manager_grants_and_removes_device_access(manager_client, target):
+    one, two = DeviceFactory(), DeviceFactory()
+    url = reverse("accounts:devices", args=[target.pk])
+    manager_client.post(url, {"action": "add", "devices": [one.pk, two.pk]})
+    assert grants_of(target)[2] == sorted([one.pk, two.pk])
+    manager_client.post(url, {"action": "remove", "devices": [one.pk]})
+    assert grants_of(target)[2] == [two.pk]
+    assert AuditEvent.objects.filter(event="user.device_access.grant", outcome="succeeded").count() == 2
+    assert AuditEvent.objects.get(event="user.device_access.revoke").device_id == one.pk
+
+
+@pytest.mark.parametrize("attempt", [
+    "capability_not_held", "role_not_held", "device_not_visible", "own_capabilities", "own_devices",
+    "owner_capabilities", "owner_deactivate", "self_deactivate", "create_with_role_not_held",
+])
+def test_escalation_attempts_are_refused_audited_and_change_nothing(manager_client, manager, target, attempt):
+    owner = OwnerFactory()
+    hidden_metal = DeviceFactory(kind="bare_metal")  # the manager sees virtual servers only
+    posts = {
+        "capability_not_held": ("capabilities", target, {"capabilities": [caps.USER_EVENT_LOG_VIEW]}),
+        "role_not_held": ("roles", target, {"roles": [Role.objects.get(name="Auditor").pk]}),
+        "device_not_visible": ("devices", target, {"action": "add", "devices": [hidden_metal.pk]}),
+        "own_capabilities": ("capabilities", manager, {"capabilities": [caps.SERVER_RELOAD]}),
+        "own_devices": ("devices", manager, {"action": "add", "devices": [DeviceFactory().pk]}),
+        "owner_capabilities": ("capabilities", owner, {"capabilities": []}),
+        "owner_deactivate": ("status", owner, {"active": "0"}),
+        "self_deactivate": ("status", manager, {"active": "0"}),
+        "create_with_role_not_held": ("create", None, {"username": "sneaky", "password": "a-long-passphrase-42",
+                                                       "role": Role.objects.get(name="Auditor").pk}),
+    }
+    view, victim, data = posts[attempt]
+    before = {u.pk: grants_of(u) for u in (manager, target, owner)}
+    url = reverse(f"accounts:{view}", args=[victim.pk]) if victim else reverse("accounts:create")
+
+    response = manager_client.post(url, data)
+
+    assert response.status_code == 403
+    assert {u.pk: grants_of(u) for u in (manager, target, owner)} == before
+    assert not User.objects.filter(username="sneaky").exists()
+    row = AuditEvent.objects.get(outcome="denied")
+    assert row.actor == manager and row.reason in response.content.decode()
+
+
+def test_extra_form_fields_do_not_reach_the_user(manager_client, target):
+    manager_client.post(reverse("accounts:capabilities", args=[target.pk]), {
+        "capabilities": [caps.SERVER_RELOAD], "is_account_owner": "1", "is_superuser": "1", "is_staff": "1",
+        "roles": [Role.objects.get(name="Auditor").pk]})
+    target.refresh_from_db()
+    assert (target.is_account_owner, target.is_superuser, target.is_staff) == (False, False, False)
+    assert grants_of(target)[:2] == ([caps.SERVER_RELOAD], [])
+
+
+def test_users_without_manage_users_are_refused_and_audited(client, target):
+    operator = grant(UserFactory(), caps.ACCESS_ALL_GUEST, roles=["Operator"])
+    client.force_login(operator)
+    assert client.get(reverse("accounts:list")).status_code == 403
+    response = client.post(reverse("accounts:capabilities", args=[target.pk]), {"capabilities": []})
+    assert response.status_code == 403 and "Manage Users" in response.content.decode()
+    assert [r.event for r in denied_rows()] == ["user.permission.grant"]
+
+
+def test_unknown_permission_key_changes_nothing(manager_client, target):
+    response = manager_client.post(reverse("accounts:capabilities", args=[target.pk]),
+                                   {"capabilities": ["GOD_MODE"]}, follow=True)
+    assert "Nothing was changed" in response.content.decode()
+    assert grants_of(target)[0] == []
+
+
+def test_unknown_user_and_device_ids(manager_client, target):
+    assert manager_client.post(reverse("accounts:capabilities", args=[999999]), {}).status_code == 404
+    response = manager_client.post(reverse("accounts:devices", args=[target.pk]),
+                                   {"action": "add", "devices": [999999]}, follow=True)
+    assert "does not exist" in response.content.decode() and grants_of(target)[2] == []
+
+
+def test_state_changes_need_post_and_csrf(manager, target):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(manager)
+    url = reverse("accounts:status", args=[target.pk])
+    assert csrf_client.get(url).status_code == 405
+    assert csrf_client.post(url, {"active": "0"}).status_code == 403
+    assert User.objects.get(pk=target.pk).is_active
+
+
+def test_create_user_with_a_role(manager_client):
+    response = manager_client.post(reverse("accounts:create"), {
+        "username": "newop", "password": "a-long-passphrase-42", "role": Role.objects.get(name="Operator").pk},
+        follow=True)
+    assert "User newop created with the Operator role." in response.content.decode()
+    assert User.objects.get(username="newop").check_password("a-long-passphrase-42")
+    assert AuditEvent.objects.filter(event="user.create", outcome="succeeded", object_label="newop").exists()
+
+
+def test_create_user_rejects_weak_password_and_duplicate(manager_client, target):
+    weak = manager_client.post(reverse("accounts:create"), {"username": "x1", "password": "123"})
+    dup = manager_client.post(reverse("accounts:create"), {"username": "TARGET", "password": "a-long-passphrase-42"})
+    assert weak.status_code == dup.status_code == 400
+    assert "already exists" in dup.content.decode()
+    assert not User.objects.filter(username="x1").exists()
+
+
+def test_deactivating_ends_the_users_sessions(manager_client, target):
+    their_client = Client()
+    their_client.force_login(target)
+    assert their_client.get(reverse("devices:list")).status_code == 200
+
+    manager_client.post(reverse("accounts:status", args=[target.pk]), {"active": "0"})
+
+    response = their_client.get(reverse("devices:list"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert AuditEvent.objects.filter(event="user.deactivate", outcome="succeeded").exists()
+
+
+def test_owner_may_change_a_manager_but_read_only_reasons_are_shown(client, manager, target):
+    owner = OwnerFactory()
+    client.force_login(owner)
+    client.post(reverse("accounts:capabilities", args=[manager.pk]), {"capabilities": [caps.USER_EVENT_LOG_VIEW]})
+    assert grants_of(manager)[0] == [caps.USER_EVENT_LOG_VIEW]
+    html = client.get(reverse("accounts:detail", args=[owner.pk])).content.decode()
+    assert "holds every permission and device" in html
+
+
+def test_manager_page_shows_what_they_cannot_change(manager_client, target):
+    html = manager_client.get(reverse("accounts:detail", args=[target.pk])).content.decode()
+    assert "Read-only: You can only grant or revoke permissions you hold yourself" in html
+    assert "View Event Log" in html and "OS Reloads and Rescue Kernel" in html
+
+
+def test_logins_are_audited(client, target):
+    client.post(reverse("login"), {"username": "target", "password": "wrong"})
+    client.post(reverse("login"), {"username": "target", "password": "correct horse battery staple"})
+    client.post(reverse("logout"))
+    events = list(AuditEvent.objects.order_by("seq").values_list("event", "outcome"))
+    assert events == [("auth.login_failed", "failed"), ("auth.login", "succeeded"), ("auth.logout", "succeeded")]
+    failed = AuditEvent.objects.get(event="auth.login_failed")
+    assert failed.detail == {"username": "target"} and failed.source_ip == "127.0.0.1"

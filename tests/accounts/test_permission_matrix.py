@@ -1,0 +1,114 @@
+"""Every view × every kind of user × GET and POST, generated from the URL patterns.
+
+A view added without a row in MATRIX fails `test_every_view_is_in_the_matrix`.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import capabilities as caps
+from audit.models import AuditEvent
+from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+
+ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
+         "owner"]
+OURS = ("accounts.", "devices.", "workflows.", "audit.", "rescueportal.", "django.contrib.auth.views",
+        "django.views.generic")
+
+# Expected status per role for GET and POST; "login" is a 302 to the login page.
+ANON = {"anonymous": "login"}
+EVERYONE = {r: 200 for r in ROLES[1:]}
+MANAGERS = {**{r: 403 for r in ROLES[1:]}, "manager": 200, "owner": 200}
+MANAGERS_POST = {**{r: 403 for r in ROLES[1:]}, "manager": 302, "owner": 302}
+DEVICE_SEERS = {"no_access": 404, "device_no_capability": 200, "capability_no_device": 404, "full_access": 200,
+                "manager": 200, "owner": 200}
+NOT_ALLOWED = {r: 405 for r in ROLES[1:]}
+
+MATRIX = {
+    "root": {"GET": {r: 302 for r in ROLES}, "POST": {r: 302 for r in ROLES}},
+    "login": {"GET": {r: 200 for r in ROLES}, "POST": {r: 200 for r in ROLES}},
+    "logout": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {r: 302 for r in ROLES}},
+    "devices:list": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
+    "devices:detail": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "devices:sync": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    "accounts:list": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "accounts:create": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **MANAGERS, "manager": 400, "owner": 400}},
+    "accounts:detail": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "accounts:capabilities": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
+    "accounts:roles": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
+    "accounts:devices": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
+    "accounts:status": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
+}
+POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
+             "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
+
+
+def our_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue
+                walk(pattern.url_patterns, f"{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern):
+                module = getattr(pattern.callback, "__module__", "")
+                if module.startswith(OURS):
+                    names.add(f"{namespace}{pattern.name}" if pattern.name else f"{namespace}{pattern.pattern}")
+
+    walk(get_resolver().url_patterns)
+    return {"root" if name == "" else name for name in names}
+
+
+def test_every_view_is_in_the_matrix():
+    assert our_url_names() == set(MATRIX), "add the new view to MATRIX with its expected statuses"
+
+
+@pytest.fixture
+def world(db):
+    device = DeviceFactory(kind="virtual")
+    target = UserFactory(username="someone")
+    users = {
+        "no_access": UserFactory(),
+        "device_no_capability": grant(UserFactory(), devices=[device]),
+        "capability_no_device": grant(UserFactory(), caps.SERVER_RELOAD, caps.REMOTE_MANAGEMENT),
+        "full_access": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE, roles=["Operator"]),
+        "manager": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE,
+                         roles=["User manager", "Operator"]),
+        "owner": OwnerFactory(),
+    }
+    return {"device": device, "target": target, "users": users}
+
+
+def url_for(name: str, world) -> str:
+    if name == "root":
+        return "/"
+    if name == "devices:detail":
+        return reverse(name, args=[world["device"].pk])
+    if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create"):
+        return reverse(name, args=[world["target"].pk])
+    return reverse(name)
+
+
+CASES = [(name, method, role) for name in sorted(MATRIX) for method in ("GET", "POST") for role in ROLES]
+
+
+@pytest.mark.parametrize("name,method,role", CASES)
+def test_matrix(client, world, settings, name, method, role):
+    settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"  # device pages must not need it
+    settings.SOFTLAYER_RETRY_ATTEMPTS = 1
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    data = POST_DATA.get(name, lambda w: {})(world)
+    denied_before = AuditEvent.objects.filter(outcome="denied").count()
+
+    response = client.get(url_for(name, world)) if method == "GET" else client.post(url_for(name, world), data)
+
+    expected = MATRIX[name][method][role]
+    if expected == "login":
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected
+    if method == "POST" and expected == 403:  # a refused state change leaves its denied row
+        assert AuditEvent.objects.filter(outcome="denied").count() == denied_before + 1
