@@ -50,3 +50,17 @@ DEFAULT_ROLES = (
     ("Auditor", "Reviews the account-wide audit trail.", (USER_EVENT_LOG_VIEW,)),
     ("User manager", "Manages users, their permissions and device access.", (USER_MANAGE,)),
 )
+
+
+def ensure_catalogue(capability_model, role_model) -> None:
+    """Upsert the capability rows and create the default roles that are missing (never edits a role).
+
+    Takes the model classes so the data migration can pass its historical models.
+    """
+    for cap in CAPABILITIES:
+        capability_model.objects.update_or_create(key=cap.key, defaults={
+            "name": cap.name, "description": cap.description, "department": cap.department})
+    for name, description, keys in DEFAULT_ROLES:
+        role, created = role_model.objects.get_or_create(name=name, defaults={"description": description})
+        if created:
+            role.capabilities.set(keys)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from accounts import capabilities as caps
+from accounts.models import Capability, Role
 from accounts.services import ensure_demo_user
 from devices.models import Device
 
@@ -13,6 +14,7 @@ def _devices(**filters) -> list[Device]:
 
 def seed_users(var_dir: Path) -> list[tuple[str, str, str]]:
     """(username, password, what they show); the devices must have been synced first."""
+    caps.ensure_catalogue(Capability, Role)
     linux_vs = _devices(kind=Device.Kind.VIRTUAL, os_family=Device.OsFamily.LINUX)
     windows_vs = _devices(kind=Device.Kind.VIRTUAL, os_family=Device.OsFamily.WINDOWS)
     spec = [

@@ -5,8 +5,9 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
+from accounts.capabilities import ensure_catalogue
+from accounts.models import Capability, Role
 from audit import triggers
-
 from demo import embedded_redis
 from tests.factories import OwnerFactory
 from tests.support.simulator import SimulatorProcess
@@ -35,8 +36,9 @@ def _empty_redis(redis_url):
 
 
 @pytest.fixture(autouse=True)
-def _append_only_audit(request):
-    """Every database test runs with the audit trail's append-only triggers in place.
+def _database_ready(request):
+    """Every database test runs with the capability catalogue and the audit trail's append-only
+    triggers in place.
 
     A transactional test ends with pytest-django emptying every table, which the triggers
     rightly refuse; they are lifted for that teardown only and put back before the next test.
@@ -49,6 +51,7 @@ def _append_only_audit(request):
     transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
     request.getfixturevalue("transactional_db" if transactional else "db")
     triggers.install(connection)
+    ensure_catalogue(Capability, Role)  # a transactional test's teardown empties the migration's rows too
     yield
     if transactional:
         triggers.uninstall(connection)

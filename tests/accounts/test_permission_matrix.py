@@ -1,4 +1,4 @@
-"""Every view × every kind of user × GET and POST, generated from the URL patterns.
+"""Every view x every kind of user x GET and POST, generated from the URL patterns.
 
 A view added without a row in MATRIX fails `test_every_view_is_in_the_matrix`.
 """

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_owner_sees_and_may_do_everything():
     owner = OwnerFactory()
-    devices = DeviceFactory.create_batch(3) + [DeviceFactory(kind="bare_metal")]
+    devices = [*DeviceFactory.create_batch(3), DeviceFactory(kind="bare_metal")]
     assert set(policy.devices_for(owner)) == set(devices)
     assert all(policy.can(owner, key, devices[0]) for key in caps.ALL_KEYS)
 

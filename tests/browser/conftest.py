@@ -28,8 +28,10 @@ LOGIN_LINE = re.compile(r"username (\S+)\s+password (\S+)")
 
 
 class Portal:
-    def __init__(self, process: subprocess.Popen, url: str, username: str, password: str, output: list[str]):
-        self.process, self.url, self.username, self.password, self.output = process, url, username, password, output
+    def __init__(self, process: subprocess.Popen, url: str, logins: dict[str, str], output: list[str]):
+        self.process, self.url, self.logins, self.output = process, url, logins, output
+        self.username = "owner"
+        self.password = logins["owner"]
 
 
 @pytest.fixture
@@ -47,19 +49,22 @@ def portal(transactional_db, tmp_path):
                                stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     deadline = time.monotonic() + 90
-    url = login = None
-    while time.monotonic() < deadline and login is None:
+    url, logins = None, {}
+    while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
             break
         output.append(line)
         if "is running at " in line:
             url = line.split("is running at ", 1)[1].strip()
-        login = LOGIN_LINE.search(line) if "Log in as the account owner" in line else None
-    if not (url and login):
+        if match := LOGIN_LINE.search(line):
+            logins[match.group(1)] = match.group(2)
+        if line.startswith("Press Ctrl-C"):
+            break
+    if not (url and "owner" in logins):
         stop(process)
         pytest.fail("rundemo did not come up:\n" + "".join(output))
-    portal = Portal(process, url, login.group(1), login.group(2), output)
+    portal = Portal(process, url, logins, output)
     yield portal
     stop(process, signal.SIGINT)
 

@@ -12,11 +12,11 @@ from tests.support.processes import stop
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, portal) -> None:
+def log_in(page, portal, username: str = "owner", password: str | None = None) -> None:
     page.goto(portal.url)
     expect(page).to_have_url(re.compile(r"/login/"))
-    page.fill("#id_username", portal.username)
-    page.fill("#id_password", portal.password)
+    page.fill("#id_username", username)
+    page.fill("#id_password", password or portal.logins[username])
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Device List")
 
