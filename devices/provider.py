@@ -127,9 +127,9 @@ class Gateway:
         )
         self.calls = 0
 
-    def call(self, service: str, method: str, *args, **kwargs):
-        """Call with throttling and retries of transient faults; raises ProviderError."""
-        attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS)
+    def call(self, service: str, method: str, *args, retry: bool = True, **kwargs):
+        """Call with throttling and (for reads) retries of transient faults; raises ProviderError."""
+        attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS) if retry else 1
         for attempt in range(1, attempts + 1):
             _throttle.wait(settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND)
             self.calls += 1
@@ -170,3 +170,59 @@ class Gateway:
 
     def public_iso_images(self) -> list[dict]:
         return list(self.call("Virtual_Disk_Image", "getPublicIsoImages"))
+
+
+PROGRESS_MASK = (
+    "mask[id,powerState[keyName],lastTransaction[id,createDate],"
+    "activeTransaction[id,createDate,elapsedSeconds,transactionStatus[name,friendlyName,averageDuration],"
+    "transactionGroup[name,averageTimeToComplete]]]"
+)
+HARDWARE_PROGRESS_MASK = (
+    "mask[id,lastTransaction[id,createDate],"
+    "activeTransaction[id,createDate,elapsedSeconds,transactionStatus[name,friendlyName,averageDuration],"
+    "transactionGroup[name,averageTimeToComplete]]]"
+)
+
+
+def _submit(gateway: "Gateway", service: str, method: str, *args, **kwargs):
+    """A state-changing call: never retried here, because the provider has no idempotency keys.
+    The caller reads the device's state before trying again."""
+    return gateway.call(service, method, *args, retry=False, **kwargs)
+
+
+def rescue(gateway: "Gateway", kind: str, provider_id: int) -> None:
+    if kind == VIRTUAL:
+        _submit(gateway, "Virtual_Guest", "executeRescueLayer", id=provider_id)
+    else:
+        _submit(gateway, "Hardware_Server", "bootToRescueLayer", id=provider_id)
+
+
+def mount_iso(gateway: "Gateway", provider_id: int, disk_image_id: int) -> dict:
+    return _submit(gateway, "Virtual_Guest", "mountIsoImage", disk_image_id, id=provider_id)
+
+
+def unmount_iso(gateway: "Gateway", provider_id: int) -> dict:
+    return _submit(gateway, "Virtual_Guest", "unmountIsoImage", id=provider_id)
+
+
+def reboot(gateway: "Gateway", kind: str, provider_id: int) -> None:
+    _submit(gateway, _SERVICES[kind], "rebootDefault", id=provider_id)
+
+
+def progress(gateway: "Gateway", kind: str, provider_ids: list[int]) -> dict[int, dict]:
+    """Transaction and power state of many devices of one kind in one API call (an id filter)."""
+    method, filter_key, _ = _LISTS[kind]
+    found: dict[int, dict] = {}
+    for start in range(0, len(provider_ids), 500):
+        chunk = provider_ids[start:start + 500]
+        rows = gateway.call("Account", method, filter={filter_key: {"id": {
+            "operation": "in", "options": [{"name": "data", "value": chunk}]}}},
+            mask=PROGRESS_MASK if kind == VIRTUAL else HARDWARE_PROGRESS_MASK)
+        found.update({int(row["id"]): row for row in rows})
+    return found
+
+
+def passwords(gateway: "Gateway", kind: str, provider_id: int) -> list[dict]:
+    """The device's OS credentials, read live for one reveal; never stored."""
+    device = gateway.get_device(kind, provider_id, mask="mask[id,operatingSystem[passwords[username,password]]]")
+    return list((device.get("operatingSystem") or {}).get("passwords") or [])

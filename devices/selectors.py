@@ -43,5 +43,6 @@ def device_actions(user, device: Device) -> list[dict]:
     items = [("rescue", "Rescue mode", SERVER_RELOAD), ("restart", "Restart", REMOTE_MANAGEMENT)]
     if device.kind == Device.Kind.VIRTUAL:
         items.insert(1, ("boot_image", "Boot from image", SERVER_RELOAD))
-    return [{"key": key, "label": label, "permitted": policy.can(user, capability, device),
-             "needs": BY_KEY[capability].name} for key, label, capability in items]
+    return [{"key": key, "label": label, "url_name": f"workflows:{key}", "needs": BY_KEY[capability].name,
+             "permitted": device.vanished_at is None and policy.can(user, capability, device)}
+            for key, label, capability in items]

@@ -4,6 +4,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from accounts import policy
+from accounts.capabilities import VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from workflows import selectors as workflow_selectors
+
 from . import selectors, services
 from .filters import DeviceFilter
 from .jobs import enqueue_sync
@@ -36,6 +40,9 @@ def device_detail(request, pk: int):
         "power_error": power_error,
         "rescue_environment": selectors.rescue_environment(device),
         "actions": selectors.device_actions(request.user, device),
+        "active_operation": workflow_selectors.active_operation(device),
+        "recent_operations": workflow_selectors.recent_operations(device),
+        "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device),
         "provider_endpoint": settings.SOFTLAYER_ENDPOINT_URL,
     })
 

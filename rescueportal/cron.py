@@ -6,3 +6,7 @@ from rq import cron
 from devices.jobs import sync_devices_job
 
 cron.register(sync_devices_job, queue_name="default", interval=settings.DEVICE_SYNC_INTERVAL_SECONDS)
+
+from workflows.jobs import reconcile  # noqa: E402
+
+cron.register(reconcile, queue_name="default", interval=60)

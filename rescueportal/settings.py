@@ -155,3 +155,8 @@ LOGGING = {
 }
 SOFTLAYER_RETRY_ATTEMPTS = env.int("SOFTLAYER_RETRY_ATTEMPTS", default=4)
 SOFTLAYER_RETRY_BACKOFF_SECONDS = env.float("SOFTLAYER_RETRY_BACKOFF_SECONDS", default=0.5)
+
+# --- Rescue operations ----------------------------------------------------------------------
+OPERATION_POLL_SECONDS = env.float("OPERATION_POLL_SECONDS", default=2.0)
+OPERATION_DEADLINE_MINUTES = env.int("OPERATION_DEADLINE_MINUTES", default=45)
+REVEAL_REAUTH_MINUTES = env.int("REVEAL_REAUTH_MINUTES", default=10)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
+    path("", include("workflows.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -76,7 +76,23 @@ def _device_method(world: World, call: Call, kind: str) -> Result:
         if call.method == "getServerPowerState" and kind == BARE_METAL:
             return Result(world.power_state(kind, device))
         if (call.method, kind) in (("executeRescueLayer", VIRTUAL), ("bootToRescueLayer", BARE_METAL)):
-            return Result(world.start_rescue(kind, call.object_id))
+            world.start(kind, call.object_id, "rescue")
+            return Result(True)
+        if call.method in ("rebootDefault", "rebootSoft", "rebootHard"):
+            world.start(kind, call.object_id, "reboot")
+            return Result(True)
+        if kind == VIRTUAL and call.method == "mountIsoImage":
+            image_id = call.args[0] if call.args else None
+            try:
+                image_id = int(image_id)
+            except (TypeError, ValueError):
+                raise SoftLayerFault("SoftLayer_Exception_InvalidValue",
+                                     f"Invalid value provided for 'diskImageId': {image_id!r}") from None
+            return Result(world.start(kind, call.object_id, "mount_iso", image_id))
+        if kind == VIRTUAL and call.method == "unmountIsoImage":
+            return Result(world.start(kind, call.object_id, "unmount_iso"))
+        if kind == VIRTUAL and call.method == "getIsoBootImage":
+            return Result(world.iso_boot_image(device))
         if call.method.startswith("get") and len(call.method) > 3:
             # Every relational property has a getter (getBlockDevices, getDatacenter, ...).
             prop = call.method[3].lower() + call.method[4:]
@@ -237,6 +253,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self._json(200, {"ok": True})
                 if action == "update":
                     world.update_device(kind, payload["id"], dict(payload.get("changes", {})))
+                    return self._json(200, {"ok": True})
+                if action == "reboot_from_os":
+                    world.reboot_from_os(kind, payload["id"])
                     return self._json(200, {"ok": True})
                 return self._json(400, {"error": f"unknown action {action!r}"})
         except SoftLayerFault as fault:

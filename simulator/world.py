@@ -19,11 +19,30 @@ RATE_LIMIT_PER_SECOND = 50
 
 # Transaction phases: (name, friendlyName, averageDuration in seconds). Names are opaque to the
 # portal, which shows friendlyName only (the real names are not public).
-RESCUE_PHASES = [
-    ("RESCUE_POWER_OFF", "Powering down the server", 40.0),
-    ("RESCUE_BOOT", "Booting the rescue kernel", 150.0),
-    ("RESCUE_NETWORK", "Configuring network for rescue", 30.0),
-]
+# The first phase of each powers the device down; the device runs again from the second on.
+TRANSACTIONS = {
+    "rescue": ("Rescue Layer", [
+        ("RESCUE_POWER_OFF", "Powering down the server", 40.0),
+        ("RESCUE_BOOT", "Booting the rescue kernel", 150.0),
+        ("RESCUE_NETWORK", "Configuring network for rescue", 30.0),
+    ]),
+    "mount_iso": ("ISO Boot", [
+        ("ISO_POWER_OFF", "Powering down the server", 30.0),
+        ("ISO_ATTACH", "Attaching the ISO image", 20.0),
+        ("ISO_BOOT", "Booting from the ISO image", 60.0),
+    ]),
+    "unmount_iso": ("ISO Unload", [
+        ("ISO_UNLOAD_POWER_OFF", "Powering down the server", 30.0),
+        ("ISO_DETACH", "Detaching the ISO image", 15.0),
+        ("ISO_NORMAL_BOOT", "Booting the operating system", 60.0),
+    ]),
+    "reboot": ("Reboot", [
+        ("REBOOT_POWER_OFF", "Power cycling the server", 15.0),
+        ("REBOOT_BOOT", "Booting the operating system", 60.0),
+    ]),
+}
+# What a device runs when each transaction completes.
+OUTCOME = {"rescue": "rescue", "mount_iso": "image", "unmount_iso": "normal", "reboot": "normal"}
 
 PUBLIC_ISO_IMAGES = [
     {"id": 5001, "name": "WindowsRescueStandalone.iso", "description": "Windows rescue environment (standalone)",
@@ -87,11 +106,27 @@ class FaultRule:
 @dataclass
 class Transaction:
     id: int
-    phases: list[tuple[str, str, float]]
+    action: str  # a key of TRANSACTIONS
     started: float
     created: str
-    on_done: str  # what the device becomes: "rescue"
-    group: str = "Rescue Layer"
+    disk_image_id: int | None = None
+
+    @property
+    def group(self) -> str:
+        return TRANSACTIONS[self.action][0]
+
+    @property
+    def phases(self) -> list[tuple[str, str, float]]:
+        return TRANSACTIONS[self.action][1]
+
+    def as_struct(self, owner_key: str, owner_id: int, phase: int, into: float) -> dict:
+        name, friendly, average = self.phases[phase]
+        return {
+            "id": self.id, "createDate": self.created, "elapsedSeconds": int(into), owner_key: owner_id,
+            "transactionStatus": {"name": name, "friendlyName": friendly, "averageDuration": average},
+            "transactionGroup": {"name": self.group,
+                                 "averageTimeToComplete": round(sum(p[2] for p in self.phases) / 60, 2)},
+        }
 
 
 @dataclass
@@ -180,22 +215,35 @@ class World:
         return device["_power"]
 
     # --- transactions ---------------------------------------------------------------------
-    def start_rescue(self, kind: str, object_id) -> bool:
+    def start(self, kind: str, object_id, action: str, disk_image_id: int | None = None) -> dict:
+        """Begin a transaction on a device; refused while another runs. Returns its struct."""
         with self.lock:
             device = self.device(kind, object_id)
             self._settle(kind, device)
             if (kind, device["id"]) in self._transactions:
                 raise SoftLayerFault(*OUTSTANDING)
-            if kind == VIRTUAL and device["operatingSystemReferenceCode"].startswith("WIN"):
+            windows = device["operatingSystemReferenceCode"].startswith("WIN")
+            if action == "rescue" and kind == VIRTUAL and windows:
                 raise SoftLayerFault(
-                    "SoftLayer_Exception_Public", "Rescue layer is not available for Windows virtual guests."
-                )
-            self._transactions[(kind, device["id"])] = Transaction(
-                id=next(self._ids), phases=RESCUE_PHASES, started=time.monotonic(),
-                created=datetime.now(UTC).isoformat(), on_done="rescue",
-            )
+                    "SoftLayer_Exception_Public", "Rescue layer is not available for Windows virtual guests.")
+            if action == "mount_iso" and disk_image_id not in {i["id"] for i in PUBLIC_ISO_IMAGES}:
+                raise not_found(disk_image_id)
+            if action == "unmount_iso" and device.get("_mode") != "image":
+                raise SoftLayerFault("SoftLayer_Exception_Public", "There is no ISO image mounted on this guest.")
+            txn = Transaction(id=next(self._ids), action=action, started=time.monotonic(),
+                              created=datetime.now(UTC).isoformat(), disk_image_id=disk_image_id)
+            self._transactions[(kind, device["id"])] = txn
             self._touch()
-            return True
+            owner = "guestId" if kind == VIRTUAL else "hardwareId"
+            return txn.as_struct(owner, device["id"], 0, 0)
+
+    def reboot_from_os(self, kind: str, object_id) -> None:
+        """Someone typed `reboot` inside the rescue OS: the device comes back to its own system."""
+        with self.lock:
+            device = self.device(kind, object_id)
+            if device.get("_mode") == "rescue":
+                device["_mode"] = "normal"
+                self._touch()
 
     def _phase(self, txn: Transaction) -> tuple[int, float] | None:
         """(phase index, simulated seconds into it), or None when the transaction is done."""
@@ -206,19 +254,37 @@ class World:
             elapsed -= duration
         return None
 
+    def _set_power(self, kind: str, device: dict, on: bool) -> None:
+        if kind == VIRTUAL:
+            state = {"keyName": "RUNNING", "name": "Running"} if on else {"keyName": "HALTED", "name": "Halted"}
+            device["powerState"], device["lastKnownPowerState"] = state, dict(state)
+        else:
+            device["_power"] = "on" if on else "off"
+
     def _settle(self, kind: str, device: dict) -> None:
+        """Bring a device up to date with the clock: power follows the phase; completion applies."""
         txn = self._transactions.get((kind, device["id"]))
-        if txn is not None and self._phase(txn) is None:
-            del self._transactions[(kind, device["id"])]
-            device["_mode"] = txn.on_done
-            if kind == VIRTUAL:
-                device["powerState"] = {"keyName": "RUNNING", "name": "Running"}
-            else:
-                device["_power"] = "on"
-            device["lastTransaction"] = {"id": txn.id, "createDate": txn.created,
-                                         "transactionStatus": {"name": "COMPLETE", "friendlyName": "Complete"},
-                                         "transactionGroup": {"name": txn.group}}
-            self._touch()
+        if txn is None:
+            return
+        phase = self._phase(txn)
+        if phase is not None:
+            self._set_power(kind, device, on=phase[0] > 0)
+            return
+        del self._transactions[(kind, device["id"])]
+        device["_mode"] = OUTCOME[txn.action]
+        self._set_power(kind, device, on=True)
+        if kind == VIRTUAL:
+            cd = next((b for b in device.get("blockDevices", []) if b.get("mountType") == "CD"), None)
+            if cd is not None and txn.action == "mount_iso":
+                image = next(i for i in PUBLIC_ISO_IMAGES if i["id"] == txn.disk_image_id)
+                cd["diskImageId"], cd["diskImage"] = image["id"], {"id": image["id"], "name": image["name"]}
+            elif cd is not None and txn.action == "unmount_iso":
+                cd.pop("diskImageId", None)
+                cd.pop("diskImage", None)
+        device["lastTransaction"] = {"id": txn.id, "createDate": txn.created, "modifyDate": txn.created,
+                                     "transactionStatus": {"name": "COMPLETE", "friendlyName": "Complete"},
+                                     "transactionGroup": {"name": txn.group}}
+        self._touch()
 
     def _settle_all(self) -> None:
         for kind, object_id in list(self._transactions):
@@ -230,14 +296,12 @@ class World:
         if txn is None:
             return device
         index, into = self._phase(txn)
-        name, friendly, average = txn.phases[index]
         owner = "guestId" if kind == VIRTUAL else "hardwareId"
-        total_minutes = sum(p[2] for p in txn.phases) / 60
-        return {**device, "activeTransaction": {
-            "id": txn.id, "createDate": txn.created, "elapsedSeconds": int(into), owner: device["id"],
-            "transactionStatus": {"name": name, "friendlyName": friendly, "averageDuration": average},
-            "transactionGroup": {"name": txn.group, "averageTimeToComplete": round(total_minutes, 2)},
-        }}
+        return {**device, "activeTransaction": txn.as_struct(owner, device["id"], index, into)}
+
+    def iso_boot_image(self, device: dict) -> dict:
+        cd = next((b for b in device.get("blockDevices", []) if b.get("mountType") == "CD"), {})
+        return dict(cd.get("diskImage") or {})
 
     # --- control (tests and demos change the account from outside) -------------------------
     def _touch(self) -> None:
@@ -265,13 +329,7 @@ class World:
         with self.lock:
             device = self.device(kind, object_id)
             if "power" in changes:
-                on = changes.pop("power") == "on"
-                if kind == VIRTUAL:
-                    state = {"keyName": "RUNNING", "name": "Running"} if on else {"keyName": "HALTED", "name": "Halted"}
-                    device["powerState"] = state
-                    device["lastKnownPowerState"] = dict(state)
-                else:
-                    device["_power"] = "on" if on else "off"
+                self._set_power(kind, device, on=changes.pop("power") == "on")
             device.update(changes)
             if "hostname" in changes or "domain" in changes:
                 device["fullyQualifiedDomainName"] = f"{device['hostname']}.{device['domain']}"

@@ -1,0 +1,73 @@
+"""Reads for the rescue workflows, always through the access policy."""
+
+from dataclasses import dataclass, field
+
+from django.shortcuts import get_object_or_404
+
+from accounts import policy
+from devices import provider
+from devices.models import Device
+from devices.selectors import rescue_environment
+
+from .models import Operation
+
+RECOMMENDED_ISO = "WindowsRescueStandalone.iso"
+
+
+def operation_for(user, pk: int) -> Operation:
+    return get_object_or_404(Operation.objects.select_related("device", "requested_by").filter(
+        device__in=policy.devices_for(user)), pk=pk)
+
+
+def active_operation(device: Device) -> Operation | None:
+    return device.operations.filter(state__in=Operation.ACTIVE_STATES).select_related("requested_by").first()
+
+
+def recent_operations(device: Device, limit: int = 5) -> list[Operation]:
+    return list(device.operations.select_related("requested_by")[:limit])
+
+
+def current_image(device: Device) -> Operation | None:
+    """The boot-from-image operation whose image is still mounted, if the device is in that state."""
+    if device.status != Device.Status.IMAGE_MOUNTED:
+        return None
+    return device.operations.filter(kind=Operation.Kind.BOOT_IMAGE, state=Operation.State.IMAGE_MOUNTED).first()
+
+
+@dataclass
+class Preflight:
+    """What the confirmation page says before Yes."""
+
+    rescue_os: str
+    blockers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    running: Operation | None = None
+
+
+def preflight(device: Device, kind: str) -> Preflight:
+    check = Preflight(rescue_os=rescue_environment(device))
+    check.running = active_operation(device)
+    if check.running:
+        check.blockers.append(f"{check.running.get_kind_display()} is already in progress on this device.")
+    if device.vanished_at:
+        check.blockers.append("This device is no longer in the SoftLayer account.")
+    try:
+        remote = provider.Gateway().get_device(device.kind, device.provider_id, mask=(
+            "mask[id,activeTransaction[transactionStatus[friendlyName]]]"))
+        active = remote.get("activeTransaction")
+        if active and not check.running:
+            status = (active.get("transactionStatus") or {}).get("friendlyName", "a transaction")
+            check.blockers.append(f"SoftLayer is running a transaction on this device ({status}); "
+                                  "wait until it has finished.")
+    except provider.ProviderError as exc:
+        check.notes.append(f"The provider could not be checked just now ({exc.message}); the request will be "
+                           "checked again when it is sent.")
+    if device.power_state == Device.Power.OFF and kind in (Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE):
+        check.notes.append("The device is powered off: it will be started into the rescue environment.")
+    return check
+
+
+def public_iso_images(device: Device) -> list[dict]:
+    """The provider's public ISOs, WindowsRescueStandalone.iso first (recommended on Windows)."""
+    images = provider.Gateway().public_iso_images()
+    return sorted(images, key=lambda i: (i.get("name") != RECOMMENDED_ISO, i.get("name", "").lower()))

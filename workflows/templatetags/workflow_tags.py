@@ -1,0 +1,44 @@
+from django import template
+from django.utils import timezone
+
+from workflows.models import Operation
+
+register = template.Library()
+State = Operation.State
+FINAL_LABEL = {Operation.Kind.RESCUE: "In rescue", Operation.Kind.BOOT_IMAGE: "Booted from the image",
+               Operation.Kind.UNLOAD_IMAGE: "Back to normal", Operation.Kind.RESTART: "Back to normal"}
+ORDER = [State.QUEUED, State.SUBMITTING, State.POWERING_DOWN, State.BOOTING]
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+@register.filter
+def timeline(op: Operation) -> list[dict]:
+    """requested → submitted → powering down → booting → done, each done / current / todo / failed."""
+    labels = ["Requested", "Submitted", "Powering down", "Booting", FINAL_LABEL[op.kind]]
+    if op.is_active:
+        reached = {State.QUEUED: 0, State.SUBMITTING: 1, State.POWERING_DOWN: 2, State.BOOTING: 3}[op.state]
+        return [{"label": label, "status": "done" if i < reached else "current" if i == reached else "todo"}
+                for i, label in enumerate(labels)]
+    if op.state == State.FAILED:
+        reached = 2 if op.submitted_at else 1 if op.submit_started_at else 0
+        steps = [{"label": label, "status": "done" if i < reached else "todo"} for i, label in enumerate(labels)]
+        steps[reached] = {"label": f"{labels[reached]}: failed", "status": "failed"}
+        return steps
+    return [{"label": label, "status": "done"} for label in labels]
+
+
+@register.filter
+def elapsed(op: Operation) -> str:
+    return _duration(((op.finished_at or timezone.now()) - op.created_at).total_seconds())
+
+
+@register.filter
+def remaining(op: Operation) -> str:
+    if not (op.provider_estimate_seconds and op.submitted_at):
+        return ""
+    left = op.provider_estimate_seconds - (timezone.now() - op.submitted_at).total_seconds()
+    return _duration(left) if left > 0 else ""

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workflows"
+urlpatterns = [
+    path("devices/<int:pk>/rescue/", views.rescue, name="rescue"),
+    path("devices/<int:pk>/boot-image/", views.boot_image, name="boot_image"),
+    path("devices/<int:pk>/boot-image/<int:image_id>/", views.boot_image_confirm, name="boot_image_confirm"),
+    path("devices/<int:pk>/unload-image/", views.unload_image, name="unload_image"),
+    path("devices/<int:pk>/restart/", views.restart, name="restart"),
+    path("devices/<int:pk>/reveal-password/", views.reveal_password, name="reveal_password"),
+    path("operations/<int:pk>/", views.operation, name="operation"),
+    path("operations/<int:pk>/progress/", views.operation_progress, name="operation_progress"),
+]

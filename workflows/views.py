@@ -1,0 +1,171 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts import policy
+from accounts.capabilities import BY_KEY, VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from audit.services import record
+from devices import provider
+from devices.models import Device
+from devices.selectors import device_detail
+
+from . import selectors, services
+from .forms import ReasonForm, ReauthForm
+from .models import Operation
+
+Kind = Operation.Kind
+
+
+def _device_for(request, pk: int, kind: str) -> Device:
+    """The device, if the user may see it (else 404) and may do this to it (else 403)."""
+    device = device_detail(request.user, pk)
+    if request.method == "GET" and not policy.can(request.user, services.CAPABILITY[kind], device):
+        needed = BY_KEY[services.CAPABILITY[kind]].name
+        raise PermissionDenied(f"You need the {needed} permission to do this on this device.")
+    return device
+
+
+def _request(request, device: Device, kind: str, **extra):
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing was requested: the reason may be at most 500 characters.")
+        return redirect("devices:detail", pk=device.pk)
+    try:
+        op = services.request_operation(request.user, device, kind, reason=form.cleaned_data["reason"],
+                                        request=request, **extra)
+    except services.OperationRefused as refused:
+        if refused.status == 403:
+            raise PermissionDenied(refused.reason) from None
+        if refused.operation:
+            messages.warning(request, format_html('{} <a href="{}">See its progress.</a>', refused.reason,
+                                                  reverse("workflows:operation", args=[refused.operation.pk])))
+            return redirect("workflows:operation", pk=refused.operation.pk)
+        messages.error(request, refused.reason)
+        return redirect("devices:detail", pk=device.pk)
+    messages.success(request, f"{op.get_kind_display()} requested for {device}. This process might take "
+                              "several minutes; this page follows it.")
+    return redirect("workflows:operation", pk=op.pk)
+
+
+def _confirm(request, device: Device, kind: str, context: dict):
+    check = selectors.preflight(device, kind)
+    return render(request, "workflows/confirm.html", {
+        "device": device, "kind": kind, "check": check, "form": ReasonForm(), **context})
+
+
+@require_http_methods(["GET", "POST"])
+def rescue(request, pk: int):
+    device = _device_for(request, pk, Kind.RESCUE)
+    windows_guest = device.kind == Device.Kind.VIRTUAL and device.os_family == Device.OsFamily.WINDOWS
+    if windows_guest:  # no rescue kernel for Windows guests: the rescue image instead
+        return render(request, "workflows/rescue_windows.html", {"device": device})
+    if request.method == "POST":
+        return _request(request, device, Kind.RESCUE, rescue_os=selectors.rescue_environment(device))
+    return _confirm(request, device, Kind.RESCUE, {
+        "title": "Rescue mode", "question": "Change this device to rescue mode immediately?"})
+
+
+@require_safe
+def boot_image(request, pk: int):
+    device = _device_for(request, pk, Kind.BOOT_IMAGE)
+    if device.kind != Device.Kind.VIRTUAL:
+        raise Http404("Boot from image is offered for virtual servers only.")
+    images, error = [], None
+    try:
+        images = selectors.public_iso_images(device)
+    except provider.ProviderError as exc:
+        error = exc.message
+    return render(request, "workflows/boot_image.html", {
+        "device": device, "images": images, "error": error, "recommended": selectors.RECOMMENDED_ISO,
+        "mounted": selectors.current_image(device), "preselect": request.GET.get("iso", "")})
+
+
+@require_http_methods(["GET", "POST"])
+def boot_image_confirm(request, pk: int, image_id: int):
+    device = _device_for(request, pk, Kind.BOOT_IMAGE)
+    if device.kind != Device.Kind.VIRTUAL:
+        raise Http404("Boot from image is offered for virtual servers only.")
+    try:
+        image = next((i for i in selectors.public_iso_images(device) if int(i["id"]) == image_id), None)
+    except provider.ProviderError as exc:
+        messages.error(request, f"The list of images could not be read: {exc.message}")
+        return redirect("workflows:boot_image", pk=device.pk)
+    if image is None:
+        raise Http404("There is no public image with this id.")
+    if request.method == "POST":
+        return _request(request, device, Kind.BOOT_IMAGE, iso_image={"id": image["id"], "name": image["name"]})
+    return _confirm(request, device, Kind.BOOT_IMAGE, {
+        "title": "Boot from image", "image": image,
+        "question": f"Boot this device from {image['name']} immediately?"})
+
+
+@require_http_methods(["GET", "POST"])
+def unload_image(request, pk: int):
+    device = _device_for(request, pk, Kind.UNLOAD_IMAGE)
+    if request.method == "POST":
+        return _request(request, device, Kind.UNLOAD_IMAGE)
+    return _confirm(request, device, Kind.UNLOAD_IMAGE, {
+        "title": "Continue", "mounted": selectors.current_image(device),
+        "question": "Unload the current image and return to normal booting?"})
+
+
+@require_http_methods(["GET", "POST"])
+def restart(request, pk: int):
+    device = _device_for(request, pk, Kind.RESTART)
+    if request.method == "POST":
+        return _request(request, device, Kind.RESTART)
+    return _confirm(request, device, Kind.RESTART, {
+        "title": "Restart", "question": "Restart this device now?"})
+
+
+@require_safe
+def operation(request, pk: int):
+    op = selectors.operation_for(request.user, pk)
+    return render(request, "workflows/operation.html", {"op": op, "device": op.device})
+
+
+@require_safe
+def operation_progress(request, pk: int):
+    op = selectors.operation_for(request.user, pk)
+    return render(request, "workflows/_progress.html", {"op": op})
+
+
+@never_cache
+@require_POST
+@sensitive_post_parameters("password")
+@sensitive_variables("credentials")
+def reveal_password(request, pk: int):
+    """Re-authenticate if needed, audit, then fetch from the provider and show once; nothing kept."""
+    device = device_detail(request.user, pk)
+    if not policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device):
+        record("device.credentials.reveal", "denied", request=request, device=device,
+               reason="No View Customer Software Password permission for this device.")
+        raise PermissionDenied("You need the View Customer Software Password permission for this device.")
+    fresh = time.time() - request.session.get("reauth_at", 0) < settings.REVEAL_REAUTH_MINUTES * 60
+    if not fresh:
+        form = ReauthForm(request.POST if "password" in request.POST else None)
+        if not form.is_bound or not form.is_valid():
+            return render(request, "workflows/_reauth.html", {"device": device, "form": form})
+        if not request.user.check_password(form.cleaned_data["password"]):
+            record("auth.reauth_failed", "failed", request=request, device=device)
+            form.add_error("password", "That is not your password.")
+            return render(request, "workflows/_reauth.html", {"device": device, "form": form}, status=403)
+        request.session.cycle_key()
+        request.session["reauth_at"] = time.time()
+    try:
+        credentials = provider.passwords(provider.Gateway(), device.kind, device.provider_id)
+    except provider.ProviderError as exc:
+        record("device.credentials.reveal", "failed", request=request, device=device, reason=exc.message)
+        return render(request, "workflows/_password.html", {"device": device, "error": exc.message})
+    record("device.credentials.reveal", "succeeded", request=request, device=device,
+           detail={"usernames": [c.get("username") for c in credentials]})
+    return render(request, "workflows/_password.html", {"device": device, "credentials": credentials})
