@@ -150,7 +150,8 @@ def poll_operations() -> dict:
                 services.expire_if_stuck(op)
             continue
         for op in ops:
-            services.apply_progress(op, remote.get(op.device.provider_id))
+            if not services.expire_if_stuck(op):  # a transaction that never ends must not hold forever
+                services.apply_progress(op, remote.get(op.device.provider_id))
     still = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
     if still:
         schedule_poll()

@@ -1,0 +1,96 @@
+"""Reveal password: permission, re-authentication, audit first, no-store; the password nowhere else."""
+
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from accounts import capabilities as caps
+from audit.models import AuditEvent
+from devices.models import Device
+from devices.services import sync_devices
+from tests.factories import OwnerFactory, UserFactory, grant
+from tests.workflows.conftest import wait_for
+from workflows import services
+from workflows.models import Operation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def rescued(sim, worker):
+    sync_devices()
+    device = Device.objects.filter(kind="virtual", os_family="linux").order_by("provider_id").first()
+    wait_for(services.request_operation(OwnerFactory(), device, Operation.Kind.RESCUE), "in_rescue")
+    secret = sim.client().call("Virtual_Guest", "getObject", id=device.provider_id,
+                               mask="mask[operatingSystem[passwords[password]]]")["operatingSystem"]["passwords"][0]
+    return device, secret["password"]
+
+
+def everything_in_the_database() -> str:
+    text = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            text.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(text)
+
+
+def everything_in_redis() -> bytes:
+    client = redis.Redis.from_url(settings.RQ_QUEUES["default"]["URL"])
+    return b"\n".join((client.dump(key) or b"") + key for key in client.scan_iter())
+
+
+def test_reveal_needs_reauth_is_audited_first_and_is_not_kept(rescued, worker):
+    device, secret = rescued
+    user = grant(UserFactory(), caps.VIEW_CUSTOMER_SOFTWARE_PASSWORD, caps.SERVER_RELOAD, devices=[device])
+    client = Client()
+    client.force_login(user)
+    url = reverse("workflows:reveal_password", args=[device.pk])
+
+    page = client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    assert "Reveal password" in page and secret not in page
+    ask = client.post(url)
+    assert "Enter your own password" in ask.content.decode() and secret not in ask.content.decode()
+    wrong = client.post(url, {"password": "nope"})
+    assert wrong.status_code == 403 and secret not in wrong.content.decode()
+    assert AuditEvent.objects.filter(event="auth.reauth_failed", actor=user).exists()
+
+    shown = client.post(url, {"password": PASSWORD})
+
+    assert secret in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    reveal = AuditEvent.objects.get(event="device.credentials.reveal", outcome="succeeded")
+    assert reveal.actor == user and reveal.device_id == device.pk and secret not in repr(reveal.detail)
+    again = client.post(url)  # within ten minutes: no second prompt
+    assert secret in again.content.decode()
+
+    assert secret not in client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    assert secret not in everything_in_the_database()
+    assert secret.encode() not in everything_in_redis()
+    assert secret not in worker.log_path.read_text()
+
+
+def test_reveal_without_the_permission_is_refused_and_audited(rescued):
+    device, secret = rescued
+    operator = grant(UserFactory(), caps.SERVER_RELOAD, devices=[device])
+    client = Client()
+    client.force_login(operator)
+    response = client.post(reverse("workflows:reveal_password", args=[device.pk]), {"password": PASSWORD})
+    assert response.status_code == 403 and secret not in response.content.decode()
+    assert AuditEvent.objects.filter(event="device.credentials.reveal", outcome="denied").count() == 1
+    other = Device.objects.exclude(pk=device.pk).first()
+    assert client.post(reverse("workflows:reveal_password", args=[other.pk])).status_code == 404
+
+
+def test_reveal_is_post_only(rescued):
+    device, _ = rescued
+    client = Client()
+    client.force_login(OwnerFactory())
+    assert client.get(reverse("workflows:reveal_password", args=[device.pk])).status_code == 405
+
+
