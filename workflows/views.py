@@ -28,9 +28,11 @@ Kind = Operation.Kind
 def _device_for(request, pk: int, kind: str) -> Device:
     """The device, if the user may see it (else 404) and may do this to it (else 403)."""
     device = device_detail(request.user, pk)
-    if request.method == "GET" and not policy.can(request.user, services.CAPABILITY[kind], device):
-        needed = BY_KEY[services.CAPABILITY[kind]].name
-        raise PermissionDenied(f"You need the {needed} permission to do this on this device.")
+    if not policy.can(request.user, services.CAPABILITY[kind], device):
+        reason = f"You need the {BY_KEY[services.CAPABILITY[kind]].name} permission to do this on this device."
+        if request.method == "POST":
+            record(services.EVENTS[kind], "denied", request=request, device=device, reason=reason)
+        raise PermissionDenied(reason)
     return device
 
 

@@ -5,10 +5,12 @@ A view added without a row in MATRIX fails `test_every_view_is_in_the_matrix`.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import capabilities as caps
 from audit.models import AuditEvent
 from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+from workflows.models import Operation
 
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
          "owner"]
@@ -39,6 +41,20 @@ MATRIX = {
     "accounts:devices": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
     "accounts:status": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
 }
+SEE_AND_ACT = {"no_access": 404, "device_no_capability": 403, "capability_no_device": 404, "full_access": 200,
+               "manager": 200, "owner": 200}
+ACTED = {**SEE_AND_ACT, "full_access": 302, "manager": 302, "owner": 302}
+MATRIX.update({
+    "workflows:rescue": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
+    "workflows:boot_image": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **NOT_ALLOWED}},
+    # The provider is down in these tests: the image list cannot be read, so a permitted user is sent back.
+    "workflows:boot_image_confirm": {"GET": {**ANON, **ACTED}, "POST": {**ANON, **ACTED}},
+    "workflows:unload_image": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
+    "workflows:restart": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
+    "workflows:reveal_password": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **SEE_AND_ACT}},
+    "workflows:operation": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "workflows:operation_progress": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+})
 POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
@@ -69,6 +85,9 @@ def test_every_view_is_in_the_matrix():
 def world(db):
     device = DeviceFactory(kind="virtual")
     target = UserFactory(username="someone")
+    owner = OwnerFactory()
+    operation = Operation.objects.create(device=device, requested_by=owner, kind="rescue", state="in_rescue",
+                                         deadline_at=timezone.now())
     users = {
         "no_access": UserFactory(),
         "device_no_capability": grant(UserFactory(), devices=[device]),
@@ -76,16 +95,21 @@ def world(db):
         "full_access": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE, roles=["Operator"]),
         "manager": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE,
                          roles=["User manager", "Operator"]),
-        "owner": OwnerFactory(),
+        "owner": owner,
     }
-    return {"device": device, "target": target, "users": users}
+    return {"device": device, "target": target, "users": users, "operation": operation}
 
 
 def url_for(name: str, world) -> str:
     if name == "root":
         return "/"
-    if name == "devices:detail":
+    if name in ("devices:detail", "workflows:rescue", "workflows:boot_image", "workflows:unload_image",
+                "workflows:restart", "workflows:reveal_password"):
         return reverse(name, args=[world["device"].pk])
+    if name == "workflows:boot_image_confirm":
+        return reverse(name, args=[world["device"].pk, 5001])
+    if name.startswith("workflows:operation"):
+        return reverse(name, args=[world["operation"].pk])
     if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create"):
         return reverse(name, args=[world["target"].pk])
     return reverse(name)

@@ -46,7 +46,7 @@ def test_manager_grants_an_operator_one_device_and_rescue(browser, page, portal)
     expect(operator.locator("nav >> text=Manage Users")).to_have_count(0)
 
     operator.click(f"a.device-link >> text={target}")
-    expect(operator.locator('#actions-menu button[data-action="rescue"]')).to_have_attribute("data-permitted", "yes")
+    expect(operator.locator('#actions-menu [data-action="rescue"]')).to_have_attribute("data-permitted", "yes")
     expect(operator.locator("#hint-restart")).to_contain_text("Needs the IPMI Remote Management permission")
 
     response = operator.goto(portal.url + "users/")
