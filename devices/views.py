@@ -5,7 +5,8 @@ from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
 from accounts import policy
-from accounts.capabilities import VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from accounts.capabilities import USER_EVENT_LOG_VIEW, VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from audit import selectors as audit_selectors
 from workflows import selectors as workflow_selectors
 
 from . import selectors, services
@@ -43,6 +44,8 @@ def device_detail(request, pk: int):
         "active_operation": workflow_selectors.active_operation(device),
         "recent_operations": workflow_selectors.recent_operations(device),
         "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device),
+        "timeline": audit_selectors.device_timeline(device),
+        "timeline_full": policy.can(request.user, USER_EVENT_LOG_VIEW),
         "provider_endpoint": settings.SOFTLAYER_ENDPOINT_URL,
     })
 

@@ -10,3 +10,7 @@ cron.register(sync_devices_job, queue_name="default", interval=settings.DEVICE_S
 from workflows.jobs import reconcile  # noqa: E402
 
 cron.register(reconcile, queue_name="default", interval=60)
+
+from audit.jobs import write_digest_job  # noqa: E402
+
+cron.register(write_digest_job, queue_name="default", interval=settings.AUDIT_DIGEST_INTERVAL_SECONDS)

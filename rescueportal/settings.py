@@ -160,3 +160,10 @@ SOFTLAYER_RETRY_BACKOFF_SECONDS = env.float("SOFTLAYER_RETRY_BACKOFF_SECONDS", d
 OPERATION_POLL_SECONDS = env.float("OPERATION_POLL_SECONDS", default=2.0)
 OPERATION_DEADLINE_MINUTES = env.int("OPERATION_DEADLINE_MINUTES", default=45)
 REVEAL_REAUTH_MINUTES = env.int("REVEAL_REAUTH_MINUTES", default=10)
+
+# --- Audit ----------------------------------------------------------------------------------
+# Signed digests of the chain head are written outside the database (CloudTrail's digest files are
+# the model), with a key that is not in the database either.
+AUDIT_DIGEST_DIR = Path(env.str("AUDIT_DIGEST_DIR", default=str(VAR_DIR / "audit-digests")))
+AUDIT_DIGEST_KEY = env.str("AUDIT_DIGEST_KEY", default="")
+AUDIT_DIGEST_INTERVAL_SECONDS = env.int("AUDIT_DIGEST_INTERVAL_SECONDS", default=300)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -58,10 +58,12 @@ def _database_ready(request):
 
 
 @pytest.fixture(autouse=True)
-def _fast_retries_and_hashing(settings):
+def _test_settings(settings, tmp_path):
     settings.SOFTLAYER_RETRY_BACKOFF_SECONDS = 0.01
     # Test users need no slow password hashing; the processes the browser tests start keep the real one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AUDIT_DIGEST_DIR = tmp_path / "audit-digests"  # each test its own digest file
+    settings.AUDIT_DIGEST_KEY = "test-digest-key"
 
 
 @pytest.fixture(scope="session")

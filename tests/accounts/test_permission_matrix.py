@@ -13,7 +13,7 @@ from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
 from workflows.models import Operation
 
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
-         "owner"]
+         "auditor", "owner"]
 OURS = ("accounts.", "devices.", "workflows.", "audit.", "rescueportal.", "django.contrib.auth.views",
         "django.views.generic")
 
@@ -23,7 +23,8 @@ EVERYONE = {r: 200 for r in ROLES[1:]}
 MANAGERS = {**{r: 403 for r in ROLES[1:]}, "manager": 200, "owner": 200}
 MANAGERS_POST = {**{r: 403 for r in ROLES[1:]}, "manager": 302, "owner": 302}
 DEVICE_SEERS = {"no_access": 404, "device_no_capability": 200, "capability_no_device": 404, "full_access": 200,
-                "manager": 200, "owner": 200}
+                "manager": 200, "auditor": 404, "owner": 200}
+REVIEWERS = {**{r: 403 for r in ROLES[1:]}, "auditor": 200, "owner": 200}
 NOT_ALLOWED = {r: 405 for r in ROLES[1:]}
 
 MATRIX = {
@@ -42,7 +43,7 @@ MATRIX = {
     "accounts:status": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
 }
 SEE_AND_ACT = {"no_access": 404, "device_no_capability": 403, "capability_no_device": 404, "full_access": 200,
-               "manager": 200, "owner": 200}
+               "manager": 200, "auditor": 404, "owner": 200}
 ACTED = {**SEE_AND_ACT, "full_access": 302, "manager": 302, "owner": 302}
 MATRIX.update({
     "workflows:rescue": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
@@ -55,6 +56,8 @@ MATRIX.update({
     "workflows:operation": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "workflows:operation_progress": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
 })
+MATRIX.update({name: {"GET": {**ANON, **REVIEWERS}, "POST": {**ANON, **NOT_ALLOWED}} for name in (
+    "audit:log", "audit:export_csv", "audit:export_jsonl", "audit:rescues", "audit:story", "audit:integrity")})
 POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
@@ -95,6 +98,7 @@ def world(db):
         "full_access": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE, roles=["Operator"]),
         "manager": grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE,
                          roles=["User manager", "Operator"]),
+        "auditor": grant(UserFactory(), roles=["Auditor"]),
         "owner": owner,
     }
     return {"device": device, "target": target, "users": users, "operation": operation}
@@ -108,7 +112,7 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[world["device"].pk])
     if name == "workflows:boot_image_confirm":
         return reverse(name, args=[world["device"].pk, 5001])
-    if name.startswith("workflows:operation"):
+    if name.startswith("workflows:operation") or name == "audit:story":
         return reverse(name, args=[world["operation"].pk])
     if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create"):
         return reverse(name, args=[world["target"].pk])
@@ -134,5 +138,5 @@ def test_matrix(client, world, settings, name, method, role):
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     else:
         assert response.status_code == expected
-    if method == "POST" and expected == 403:  # a refused state change leaves its denied row
+    if expected == 403 and (method == "POST" or name.startswith("audit:")):  # a refusal leaves its denied row
         assert AuditEvent.objects.filter(outcome="denied").count() == denied_before + 1

@@ -42,3 +42,8 @@ def remaining(op: Operation) -> str:
         return ""
     left = op.provider_estimate_seconds - (timezone.now() - op.submitted_at).total_seconds()
     return _duration(left) if left > 0 else ""
+
+
+@register.filter
+def duration(seconds) -> str:
+    return _duration(seconds or 0)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.chain import GENESIS, verify
+from audit.digest import verify_digests
 from audit.models import AuditEvent
 
 
@@ -24,5 +25,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Audit trail BROKEN at event {verdict.broken_seq} (row id {verdict.broken_id}): {verdict.problem}. "
                 f"Intact up to event {verdict.last_seq}.")
+        digests = verify_digests()
+        if not digests.intact:
+            raise CommandError(f"Audit trail BROKEN: {digests.problem}.")
         self.stdout.write(f"Audit trail intact up to event {verdict.last_seq} "
-                          f"({verdict.checked} checked, head {verdict.head_hash[:16]}…).")
+                          f"({verdict.checked} checked, head {verdict.head_hash[:16]}…; "
+                          f"{digests.checked} signed digests match).")

@@ -1,0 +1,101 @@
+"""Reads of the audit trail for review: filtered, keyset-paged (no COUNT over the table), exported."""
+
+from dataclasses import dataclass
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Now
+
+from .models import AuditEvent
+
+PAGE_SIZE = 50
+EVENT_NAMES = [
+    "auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
+    "device.rescue", "device.boot_image", "device.unload_image", "device.restart", "device.credentials.reveal",
+    "user.create", "user.deactivate", "user.reactivate", "user.permission.grant", "user.permission.revoke",
+    "user.role.grant", "user.role.revoke", "user.device_access.grant", "user.device_access.revoke",
+    "audit.export", "audit.view",
+]
+
+
+def search_text(queryset: QuerySet[AuditEvent], text: str) -> QuerySet[AuditEvent]:
+    """Free text over the reason and the details."""
+    return queryset.annotate(detail_text=Cast("detail", TextField())).filter(
+        Q(reason__icontains=text) | Q(detail_text__icontains=text))
+
+
+@dataclass
+class Page:
+    rows: list[AuditEvent]
+    older: int | None  # pass as ?before= for the next (older) page
+    newer: int | None  # pass as ?after= for the previous (newer) page
+
+
+def keyset_page(queryset: QuerySet[AuditEvent], before: int | None = None, after: int | None = None,
+                size: int = PAGE_SIZE) -> Page:
+    """Newest first by seq; one query of size + 1 rows, however deep the page."""
+    if after is not None:
+        rows = list(queryset.filter(seq__gt=after).order_by("seq")[: size + 1])
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        return Page(rows, rows[-1].seq if rows else None, rows[0].seq if rows and more_newer else None)
+    if before is not None:
+        queryset = queryset.filter(seq__lt=before)
+    rows = list(queryset.order_by("-seq")[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, rows[-1].seq if rows and more_older else None, rows[0].seq if rows and before else None)
+
+
+def device_timeline(device, limit: int = 20) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(device_id=device.pk).order_by("-seq")[:limit])
+
+
+def operation_story(operation) -> list[AuditEvent]:
+    """Every event of the operation, and the reveals of the device's password while it lasted."""
+    end = operation.exited_at if getattr(operation, "exited_at", None) else None
+    reveals = Q(device_id=operation.device_id, event="device.credentials.reveal",
+                created_at__gte=operation.created_at)
+    if end:
+        reveals &= Q(created_at__lte=end)
+    return list(AuditEvent.objects.filter(Q(operation_id=operation.pk) | reveals).order_by("seq"))
+
+
+def past_rescues(queryset):
+    """Rescue and boot-from-image operations with when they reached rescue, when the device left it
+    (the next restart / unload that finished), and the password reveals in between."""
+    from workflows.models import Operation
+
+    exits = Operation.objects.filter(
+        device_id=OuterRef("device_id"), kind__in=[Operation.Kind.RESTART, Operation.Kind.UNLOAD_IMAGE],
+        state=Operation.State.NORMAL, created_at__gt=OuterRef("created_at")).order_by("created_at")
+    queryset = queryset.filter(kind__in=[Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE]).annotate(
+        exited_at=Subquery(exits.values("finished_at")[:1]),
+    )
+    reveal_counts = AuditEvent.objects.filter(
+        device_id=OuterRef("device_id"), event="device.credentials.reveal", outcome="succeeded",
+        created_at__gte=OuterRef("created_at"),
+        created_at__lte=Coalesce(OuterRef("exited_at"), Now(), output_field=DateTimeField()),
+    ).order_by().values("device_id").annotate(n=Count("pk")).values("n")
+    return queryset.annotate(
+        reveals=Coalesce(Subquery(reveal_counts[:1]), Value(0)),
+        reached_rescue=F("finished_at"),
+    ).select_related("device", "requested_by").order_by("-created_at")
+
+
+def time_in_rescue(operation, now) -> float | None:
+    """Seconds between reaching rescue and leaving it (or now, while still in it)."""
+    from workflows.models import Operation
+
+    if operation.state not in (Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED) or not operation.finished_at:
+        return None
+    return ((operation.exited_at or now) - operation.finished_at).total_seconds()

@@ -1,0 +1,125 @@
+import csv
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from accounts import policy
+from accounts.capabilities import USER_EVENT_LOG_VIEW
+from workflows.models import Operation
+
+from . import selectors
+from .chain import GENESIS, verify
+from .digest import read_digests, verify_digests
+from .filters import AuditFilter
+from .models import AuditEvent
+from .services import record
+
+EXPORT_FIELDS = ["seq", "created_at", "actor_username", "actor_type", "source_ip", "request_id", "event", "outcome",
+                 "object_type", "object_id", "object_label", "device_id", "operation_id", "reason", "detail", "hash"]
+
+
+def _require_reviewer(request) -> None:
+    if not policy.can(request.user, USER_EVENT_LOG_VIEW):
+        reason = "You need the View Event Log permission to review the audit trail."
+        record("audit.view", "denied", request=request, reason=reason, detail={"path": request.path})
+        raise PermissionDenied(reason)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_safe
+def audit_log(request):
+    _require_reviewer(request)
+    events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
+    page = selectors.keyset_page(events.qs, before=_int(request.GET.get("before")),
+                                 after=_int(request.GET.get("after")))
+    query = request.GET.copy()
+    for key in ("before", "after"):
+        query.pop(key, None)
+    return render(request, "audit/log.html", {"filter": events, "page": page, "query": query.urlencode()})
+
+
+def _export_rows(queryset, fmt: str):
+    if fmt == "csv":
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        yield writer.writerow(EXPORT_FIELDS)
+        for event in queryset.iterator(chunk_size=2000):
+            yield writer.writerow([json.dumps(event.detail) if f == "detail" else getattr(event, f)
+                                   for f in EXPORT_FIELDS])
+    else:
+        for event in queryset.iterator(chunk_size=2000):
+            row = {f: getattr(event, f) for f in EXPORT_FIELDS}
+            row["created_at"] = event.created_at.isoformat()
+            yield json.dumps(row, default=str) + "\n"
+
+
+@require_safe
+def export(request, fmt: str):
+    """The current filter, streamed (rows are read in chunks, never all at once); audited first."""
+    _require_reviewer(request)
+    events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
+    filters = {k: v for k, v in request.GET.items() if v}
+    record("audit.export", "succeeded", request=request, detail={"format": fmt, "filter": filters})
+    queryset = events.qs.order_by("seq")
+    content_type = "text/csv" if fmt == "csv" else "application/jsonl"
+    response = StreamingHttpResponse(_export_rows(queryset, fmt), content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{"csv" if fmt == "csv" else "jsonl"}"'
+    return response
+
+
+@require_safe
+def rescues(request):
+    _require_reviewer(request)
+    operations = Operation.objects.all()
+    if device := request.GET.get("device", "").strip()[:255]:
+        operations = operations.filter(device__fqdn__icontains=device)
+    if who := request.GET.get("actor", "").strip()[:150]:
+        operations = operations.filter(requested_by__username__iexact=who)
+    if outcome := request.GET.get("state", ""):
+        operations = operations.filter(state=outcome)
+    page = Paginator(selectors.past_rescues(operations), 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for op in page:
+        op.seconds_in_rescue = selectors.time_in_rescue(op, now)
+    return render(request, "audit/rescues.html", {"page": page, "states": Operation.State.choices,
+                                                  "params": request.GET})
+
+
+@require_safe
+def story(request, pk: int):
+    _require_reviewer(request)
+    op = get_object_or_404(Operation.objects.select_related("device", "requested_by"), pk=pk)
+    if op.kind in (Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE):
+        op = selectors.past_rescues(Operation.objects.filter(pk=pk)).get()
+        op.seconds_in_rescue = selectors.time_in_rescue(op, timezone.now())
+    return render(request, "audit/story.html", {"op": op, "events": selectors.operation_story(op)})
+
+
+@require_safe
+def integrity(request):
+    _require_reviewer(request)
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    since = 1 if request.GET.get("full") else max(1, head - 10_000 + 1)
+    prev_hash = GENESIS
+    if since > 1:
+        prev_hash = AuditEvent.objects.filter(seq=since - 1).values_list("hash", flat=True).first() or GENESIS
+    verdict = verify(AuditEvent.objects.filter(seq__gte=since).order_by("seq").iterator(chunk_size=2000),
+                     prev_hash, since)
+    return render(request, "audit/integrity.html", {
+        "verdict": verdict, "since": since, "head": head, "digests": verify_digests(),
+        "digest_count": len(read_digests())})

@@ -1,0 +1,38 @@
+"""A long, valid audit trail made in bulk (100,000 record() calls would take minutes)."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from audit.chain import GENESIS, digest
+from audit.models import AuditEvent
+
+EVENTS = ["auth.login", "device.rescue", "device.restart", "device.credentials.reveal", "user.permission.grant"]
+OUTCOMES = ["requested", "succeeded", "failed", "denied"]
+
+
+def bulk_trail(count: int, devices=(), usernames=("alice", "bob", "carol"), seed: int = 1,
+               start: datetime | None = None) -> None:
+    rng = random.Random(seed)
+    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+    moment = start or datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(count):
+        device = rng.choice(devices) if devices and rng.random() < 0.7 else None
+        values = {
+            "seq": seq + i, "created_at": moment + timedelta(seconds=30 * i), "actor_id": None,
+            "actor_username": rng.choice(usernames), "actor_type": "CUSTOMER",
+            "source_ip": f"192.0.2.{rng.randint(1, 254)}", "request_id": f"{rng.getrandbits(64):016x}",
+            "event": rng.choice(EVENTS), "outcome": rng.choice(OUTCOMES),
+            "object_type": "device" if device else "", "object_id": str(device.pk) if device else "",
+            "object_label": device.fqdn if device else "", "device_id": device.pk if device else None,
+            "operation_id": None, "reason": rng.choice(["", "", "disk full", "kernel panic", "lost ssh key"]),
+            "detail": {"n": i},
+        }
+        current = digest(values, prev)
+        rows.append(AuditEvent(prev_hash=prev, hash=current, **values))
+        prev = current
+        if len(rows) == 5000:
+            AuditEvent.objects.bulk_create(rows)
+            rows = []
+    AuditEvent.objects.bulk_create(rows)
