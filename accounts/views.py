@@ -75,83 +75,62 @@ def user_detail(request, pk: int):
     })
 
 
+def _change(request, pk: int, event: str, form_class, apply):
+    """One user-management POST: the general rules first (a refusal is audited), then the form,
+    then `apply(target, cleaned_data)`, which returns the message saying what changed."""
+    target = get_object_or_404(User, pk=pk)
+    form = form_class(request.POST)
+    try:
+        services.check_may_change(request.user, target, event, request=request)
+        if not form.is_valid():
+            return _bad_form(request, form, target)
+        messages.success(request, apply(target, form.cleaned_data))
+    except services.ChangeRefused as error:
+        return _refused(request, error)
+    return redirect("accounts:detail", pk=target.pk)
+
+
+def _changes(target: User, done: list[str]) -> str:
+    return f"{target.username}: " + ("; ".join(done) if done else "no change") + "."
+
+
 @require_POST
 def user_capabilities(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
-    try:
-        services.check_may_change(request.user, target, "user.permission.grant", request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    form = CapabilitiesForm(request.POST)
-    if not form.is_valid():
-        return _bad_form(request, form, target)
-    try:
-        granted, revoked = services.set_capabilities(request.user, target, form.cleaned_data["capabilities"],
-                                                     request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    changes = [f"granted {BY_KEY[k].name}" for k in sorted(granted)] + [
-        f"revoked {BY_KEY[k].name}" for k in sorted(revoked)]
-    messages.success(request, f"{target.username}: " + ("; ".join(changes) if changes else "no change") + ".")
-    return redirect("accounts:detail", pk=target.pk)
+    def apply(target, data):
+        granted, revoked = services.set_capabilities(request.user, target, data["capabilities"], request=request)
+        return _changes(target, [f"granted {BY_KEY[k].name}" for k in sorted(granted)]
+                        + [f"revoked {BY_KEY[k].name}" for k in sorted(revoked)])
+
+    return _change(request, pk, "user.permission.grant", CapabilitiesForm, apply)
 
 
 @require_POST
 def user_roles(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
-    try:
-        services.check_may_change(request.user, target, "user.role.grant", request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    form = RolesForm(request.POST)
-    if not form.is_valid():
-        return _bad_form(request, form, target)
-    try:
-        added, removed = services.set_roles(request.user, target, form.cleaned_data["roles"], request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    changes = [f"role {n} added" for n in sorted(added)] + [f"role {n} removed" for n in sorted(removed)]
-    messages.success(request, f"{target.username}: " + ("; ".join(changes) if changes else "no change") + ".")
-    return redirect("accounts:detail", pk=target.pk)
+    def apply(target, data):
+        added, removed = services.set_roles(request.user, target, data["roles"], request=request)
+        return _changes(target, [f"role {n} added" for n in sorted(added)]
+                        + [f"role {n} removed" for n in sorted(removed)])
+
+    return _change(request, pk, "user.role.grant", RolesForm, apply)
 
 
 @require_POST
 def user_devices(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
-    try:
-        services.check_may_change(request.user, target, "user.device_access.grant", request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    form = DeviceAccessForm(request.POST)
-    if not form.is_valid():
-        return _bad_form(request, form, target)
-    devices, action = list(form.cleaned_data["devices"]), form.cleaned_data["action"]
-    try:
-        if action == "add":
+    def apply(target, data):
+        devices = list(data["devices"])
+        if data["action"] == "add":
             count = services.grant_device_access(request.user, target, devices, request=request)
-            messages.success(request, f"{target.username} now has access to {count} more device{'s' * (count != 1)}.")
-        else:
-            count = services.revoke_device_access(request.user, target, devices, request=request)
-            messages.success(request, f"{target.username} no longer has access to {count} device{'s' * (count != 1)}.")
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    return redirect("accounts:detail", pk=target.pk)
+            return f"{target.username} now has access to {count} more device{'s' * (count != 1)}."
+        count = services.revoke_device_access(request.user, target, devices, request=request)
+        return f"{target.username} no longer has access to {count} device{'s' * (count != 1)}."
+
+    return _change(request, pk, "user.device_access.grant", DeviceAccessForm, apply)
 
 
 @require_POST
 def user_status(request, pk: int):
-    target = get_object_or_404(User, pk=pk)
-    try:
-        services.check_may_change(request.user, target, "user.deactivate", request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _bad_form(request, form, target)
-    active = form.cleaned_data["active"]
-    try:
-        services.set_active(request.user, target, active, request=request)
-    except services.ChangeRefused as error:
-        return _refused(request, error)
-    messages.success(request, f"{target.username} is {'active again' if active else 'deactivated and logged out'}.")
-    return redirect("accounts:detail", pk=target.pk)
+    def apply(target, data):
+        services.set_active(request.user, target, data["active"], request=request)
+        return f"{target.username} is {'active again' if data['active'] else 'deactivated and logged out'}."
+
+    return _change(request, pk, "user.deactivate", StatusForm, apply)

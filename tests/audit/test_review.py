@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 LOG = reverse("audit:log")
 
 
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(grant(UserFactory(username="auditor"), roles=["Auditor"]))
-    return client
-
-
 def seqs(response) -> list[int]:
     return [e.seq for e in response.context["page"].rows]
 

@@ -11,17 +11,11 @@ from django.urls import reverse
 
 from audit import triggers
 from audit.models import AuditEvent
-from tests.factories import DeviceFactory, UserFactory, grant
+from tests.factories import DeviceFactory
 from tests.support.audit_trail import bulk_trail
 
 pytestmark = pytest.mark.django_db
 LOG = reverse("audit:log")
-
-
-@pytest.fixture
-def auditor_client(client):
-    client.force_login(grant(UserFactory(username="auditor"), roles=["Auditor"]))
-    return client
 
 
 @pytest.fixture(scope="module")

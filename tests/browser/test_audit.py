@@ -1,5 +1,7 @@
 """An auditor reviews a past rescue: the log, a filter, an export, the rescue's story, integrity."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -28,7 +30,7 @@ def test_auditor_reviews_a_rescue(browser, page, portal):
 
     with auditor.expect_download() as download:
         auditor.click("text=Export CSV")
-    exported = open(download.value.path()).read()
+    exported = Path(download.value.path()).read_text()
     assert exported.startswith("seq,created_at,actor_username") and "audit me" in exported
 
     auditor.click("text=Past rescues")
