@@ -43,14 +43,14 @@ class AuditEvent(models.Model):
     actor_type = models.CharField(max_length=16, default="CUSTOMER")  # CUSTOMER or SYSTEM, as the Event Log
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    event = models.CharField(max_length=64, db_index=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)
+    event = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
     object_type = models.CharField(max_length=32, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_label = models.CharField(max_length=511, blank=True)
     device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.DO_NOTHING,
                                db_constraint=False, related_name="+")
-    operation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    operation_id = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(blank=True)
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -60,7 +60,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["device", "-seq"]), models.Index(fields=["actor", "-seq"])]
+        # Each filter of the review page, newest first, is an index range scan in seq order.
+        indexes = [
+            models.Index(fields=["device", "-seq"]), models.Index(fields=["actor", "-seq"]),
+            models.Index(fields=["event", "-seq"]), models.Index(fields=["outcome", "-seq"]),
+            models.Index(fields=["event", "outcome", "-seq"]), models.Index(fields=["actor_username", "-seq"]),
+            models.Index(fields=["operation_id", "seq"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event} {self.outcome}"
