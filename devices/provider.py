@@ -10,11 +10,13 @@ can act on. Nothing here writes to the database.
 import random
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import SoftLayer
 from django.conf import settings
+from redis.exceptions import RedisError
 from SoftLayer.exceptions import SoftLayerAPIError, TransportError
 
 VIRTUAL, BARE_METAL = "virtual", "bare_metal"
@@ -80,14 +82,52 @@ def translate(exc: Exception) -> ProviderError:
     return ProviderUnavailable(f"Unexpected error talking to SoftLayer: {exc}")
 
 
-class _Throttle:
-    """Spaces requests so one process stays under SOFTLAYER_MAX_REQUESTS_PER_SECOND."""
+class RateLimiter:
+    """Keeps every process of the portal together under SOFTLAYER_MAX_REQUESTS_PER_SECOND.
+
+    SoftLayer counts requests per API user, not per process, so the window is shared in Redis: a
+    sorted set of the last second's requests, checked and added to in one Lua script using Redis's
+    clock. If Redis cannot be reached the process falls back to spacing its own requests.
+    """
+
+    KEY = "rescueportal:softlayer:requests"
+    SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - 1000000)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2]) + 1000000 - now + 1
+"""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._next = 0.0
+        self._script = None
 
-    def wait(self, rate: float) -> None:
+    def wait(self) -> None:
+        rate = settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND
+        try:
+            self._wait_shared(int(rate))
+        except (RedisError, OSError):
+            self._wait_local(rate)
+
+    def _wait_shared(self, limit: int) -> None:
+        if self._script is None:
+            import django_rq
+
+            self._script = django_rq.get_connection("default").register_script(self.SCRIPT)
+        while True:
+            wait_us = int(self._script(keys=[self.KEY], args=[limit, uuid.uuid4().hex]))
+            if wait_us <= 0:
+                return
+            time.sleep(wait_us / 1_000_000)
+
+    def _wait_local(self, rate: float) -> None:
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next)
@@ -96,7 +136,7 @@ class _Throttle:
             time.sleep(start - now)
 
 
-_throttle = _Throttle()
+rate_limiter = RateLimiter()
 
 GUEST_MASK = (
     "mask[id,hostname,domain,fullyQualifiedDomainName,primaryIpAddress,primaryBackendIpAddress,"
@@ -116,22 +156,32 @@ _SERVICES = {VIRTUAL: "Virtual_Guest", BARE_METAL: "Hardware_Server"}
 
 
 class Gateway:
-    """One conversation with the provider; `calls` counts the API requests it made."""
+    """One conversation with the provider; `calls` counts the API requests it made.
 
-    def __init__(self, client: Any = None):
+    `interactive=True` is for reads made while a person waits for a page: a short timeout and one
+    retry, so that an outage shows as a message within seconds instead of a page that hangs.
+    """
+
+    def __init__(self, client: Any = None, interactive: bool = False):
+        self.interactive = interactive
+        timeout = settings.SOFTLAYER_TIMEOUT
+        if interactive:
+            timeout = min(timeout, settings.SOFTLAYER_PAGE_TIMEOUT)
         self.client = client or SoftLayer.create_client_from_env(
             username=settings.SOFTLAYER_USERNAME,
             api_key=settings.SOFTLAYER_API_KEY,
             endpoint_url=settings.SOFTLAYER_ENDPOINT_URL,
-            timeout=settings.SOFTLAYER_TIMEOUT,
+            timeout=timeout,
         )
         self.calls = 0
 
     def call(self, service: str, method: str, *args, retry: bool = True, **kwargs):
         """Call with throttling and (for reads) retries of transient faults; raises ProviderError."""
         attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS) if retry else 1
+        if self.interactive:
+            attempts = min(attempts, 2)
         for attempt in range(1, attempts + 1):
-            _throttle.wait(settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND)
+            rate_limiter.wait()
             self.calls += 1
             try:
                 return self.client.call(service, method, *args, **kwargs)

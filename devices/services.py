@@ -124,8 +124,8 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
 
 
 def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Device:
-    """Read the device's power state live and keep it; raises ProviderError."""
-    state = (gateway or Gateway()).power_state(device.kind, device.provider_id)
+    """Read the device's power state live (while a person waits for the page) and keep it; raises ProviderError."""
+    state = (gateway or Gateway(interactive=True)).power_state(device.kind, device.provider_id)
     if device.power_state != state:
         device.power_state = state
         device.save(update_fields=["power_state"])

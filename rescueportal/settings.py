@@ -131,7 +131,8 @@ STORAGES = {
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}"
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
-RQ = {"COMMIT_MODE": "on_db_commit"}
+# The worker class resumes orphaned operations when a worker starts (workflows.worker).
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
 DEVICE_SYNC_INTERVAL_SECONDS = env.int("DEVICE_SYNC_INTERVAL_SECONDS", default=300)
 
 # --- SoftLayer ----------------------------------------------------------------------------
@@ -142,6 +143,8 @@ SOFTLAYER_ENDPOINT_URL = env.str("SOFTLAYER_ENDPOINT_URL", default="") or (
 SOFTLAYER_USERNAME = env.str("SOFTLAYER_USERNAME", default="SL-demo")
 SOFTLAYER_API_KEY = env.str("SOFTLAYER_API_KEY", default="demo-api-key-0123456789abcdef")
 SOFTLAYER_TIMEOUT = env.float("SOFTLAYER_TIMEOUT", default=20.0)
+# Reads made while a person waits for a page give up sooner, so an outage shows as a message.
+SOFTLAYER_PAGE_TIMEOUT = env.float("SOFTLAYER_PAGE_TIMEOUT", default=5.0)
 # The real API allows 50 requests a second per user; the gateway keeps under it.
 SOFTLAYER_MAX_REQUESTS_PER_SECOND = env.float("SOFTLAYER_MAX_REQUESTS_PER_SECOND", default=40.0)
 SOFTLAYER_PAGE_SIZE = env.int("SOFTLAYER_PAGE_SIZE", default=250)
@@ -159,6 +162,8 @@ SOFTLAYER_RETRY_BACKOFF_SECONDS = env.float("SOFTLAYER_RETRY_BACKOFF_SECONDS", d
 # --- Rescue operations ----------------------------------------------------------------------
 OPERATION_POLL_SECONDS = env.float("OPERATION_POLL_SECONDS", default=2.0)
 OPERATION_DEADLINE_MINUTES = env.int("OPERATION_DEADLINE_MINUTES", default=45)
+# The periodic reconciler leaves alone operations touched this recently (their job is on it).
+RECONCILE_QUIET_SECONDS = env.float("RECONCILE_QUIET_SECONDS", default=30.0)
 REVEAL_REAUTH_MINUTES = env.int("REVEAL_REAUTH_MINUTES", default=10)
 
 # --- Audit ----------------------------------------------------------------------------------

@@ -171,9 +171,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/control/stats":
-            with self.world.lock:
-                calls = dict(self.world.calls)
-            return self._json(200, {"calls": calls, "total": sum(calls.values())})
+            return self._json(200, self.world.stats())
         if self.path == "/":
             return self._send(200, b"SoftLayer API simulator: POST /xmlrpc/v3.1/SoftLayer_<Service>\n", "text/plain")
         self._json(404, {"error": "not found"})
@@ -230,11 +228,13 @@ class Handler(BaseHTTPRequestHandler):
         world = self.world
         try:
             if self.path == "/control/reset":
-                with world.lock:
-                    world.calls.clear()
-                    world.fault_rules.clear()
+                world.reset_stats()
                 return self._json(200, {"ok": True})
             if self.path == "/control/faults":
+                if payload.get("clear"):  # the end of an outage
+                    with world.lock:
+                        world.fault_rules.clear()
+                    return self._json(200, {"ok": True})
                 fault = payload.get("fault")
                 if fault not in INJECTABLE_FAULTS and fault not in TRANSPORT_FAULTS:
                     return self._json(400, {"error": f"unknown fault {fault!r}"})

@@ -139,6 +139,9 @@ class World:
     latency: float = 0.025  # seconds per request: the real API is never instant
     lock: threading.RLock = field(default_factory=threading.RLock)
     calls: Counter = field(default_factory=Counter)
+    started: Counter = field(default_factory=Counter)  # transactions begun, per "kind:id:action"
+    peak_per_second: int = 0  # the most requests admitted in any one-second window
+    rate_limited: int = 0  # requests refused by the rate limit
     fault_rules: list[FaultRule] = field(default_factory=list)
     _recent: deque = field(default_factory=deque)
     _transactions: dict[tuple[str, int], Transaction] = field(default_factory=dict)
@@ -147,6 +150,19 @@ class World:
     _list_cache: dict = field(default_factory=dict)
 
     # --- the request pipeline ---------------------------------------------------------------
+    def stats(self) -> dict:
+        with self.lock:
+            calls = dict(self.calls)
+            return {"calls": calls, "total": sum(calls.values()), "started": dict(self.started),
+                    "peak_per_second": self.peak_per_second, "rate_limited": self.rate_limited}
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.started.clear()
+            self.fault_rules.clear()
+            self.peak_per_second = self.rate_limited = 0
+
     def authenticate(self, headers: dict) -> None:
         auth = headers.get("authenticate") or {}
         if auth.get("username") != self.username or auth.get("apiKey") != self.api_key:
@@ -159,8 +175,10 @@ class World:
             while self._recent and now - self._recent[0] >= 1.0:
                 self._recent.popleft()
             if len(self._recent) >= RATE_LIMIT_PER_SECOND:
+                self.rate_limited += 1
                 raise SoftLayerFault(*RATE_LIMITED)
             self._recent.append(now)
+            self.peak_per_second = max(self.peak_per_second, len(self._recent))
 
     def count(self, service: str, method: str) -> None:
         with self.lock:
@@ -233,6 +251,7 @@ class World:
             txn = Transaction(id=next(self._ids), action=action, started=time.monotonic(),
                               created=datetime.now(UTC).isoformat(), disk_image_id=disk_image_id)
             self._transactions[(kind, device["id"])] = txn
+            self.started[f"{kind}:{device['id']}:{action}"] += 1
             self._touch()
             owner = "guestId" if kind == VIRTUAL else "hardwareId"
             return txn.as_struct(owner, device["id"], 0, 0)

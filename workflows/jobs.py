@@ -12,13 +12,16 @@ from datetime import timedelta
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from rq import Retry
 
 from accounts import policy
 from devices import provider
 
 from . import services
+from .failpoints import crash_point
+from .locks import SubmitLock
 from .models import Operation
 
 log = logging.getLogger(__name__)
@@ -30,13 +33,30 @@ def _queue():
     return django_rq.get_queue("default")
 
 
-def enqueue_submit(operation_id: int, delay: float = 0) -> None:
-    """After the current transaction commits (django-rq's on_db_commit mode)."""
-    if delay:
-        transaction.on_commit(lambda: _queue().enqueue_in(timedelta(seconds=delay), submit_operation,
-                                                          operation_id))
-    else:
-        _queue().enqueue(submit_operation, operation_id, job_timeout=120)
+# A job that hit a database or Redis error is tried again by RQ; the operation row decides what is left to do.
+RETRY = Retry(max=5, interval=[1, 3, 10, 30, 60])
+
+
+def enqueue_submit(operation_id: int) -> None:
+    """Enqueue once the current transaction has committed.
+
+    If Redis cannot take the job (or the process dies right here), the operation is committed and
+    stays queued: the reconciler, which runs when a worker starts and every minute, enqueues it.
+    """
+    def enqueue() -> None:
+        crash_point("before_enqueue")
+        try:
+            _queue().enqueue(submit_operation, operation_id, job_timeout=120, retry=RETRY)
+        except Exception as exc:  # any Redis failure: the reconciler takes over
+            log.warning("Operation %s committed but not enqueued (%s); the reconciler will pick it up",
+                        operation_id, exc)
+
+    transaction.on_commit(enqueue)
+
+
+def _lock_ttl() -> int:
+    """Longer than a provider call can last, so a live holder never loses the lock mid-call."""
+    return int(settings.SOFTLAYER_TIMEOUT * 2) + 10
 
 
 def schedule_poll(delay: float | None = None) -> bool:
@@ -45,7 +65,7 @@ def schedule_poll(delay: float | None = None) -> bool:
     connection = _queue().connection
     if not connection.set(POLL_LOCK, "1", nx=True, ex=max(5, int(delay * 5))):
         return False
-    _queue().enqueue_in(timedelta(seconds=delay), poll_operations)
+    _queue().enqueue_in(timedelta(seconds=delay), poll_operations, retry=RETRY)
     return True
 
 
@@ -64,17 +84,18 @@ def _submit_to_provider(op: Operation, gateway: provider.Gateway) -> int | None:
 
 def submit_operation(operation_id: int) -> str:
     """Submit once: a per-operation lock keeps two workers from sending the same request."""
-    lock = _queue().connection.lock(f"rescueportal:workflows:submit:{operation_id}", timeout=180,
-                                    blocking=False)
+    lock = SubmitLock(_queue().connection, operation_id, _lock_ttl())
     if not lock.acquire():
+        # Another live worker has it. Look again after its lock would have expired, in case it dies.
+        _queue().enqueue_in(timedelta(seconds=_lock_ttl()), submit_operation, operation_id, retry=RETRY)
         return "another worker is submitting it"
     try:
-        return _submit(operation_id)
+        return _submit(operation_id, lock)
     finally:
         lock.release()
 
 
-def _submit(operation_id: int) -> str:
+def _submit(operation_id: int, lock: SubmitLock) -> str:
     op = Operation.objects.select_related("device", "requested_by").filter(pk=operation_id).first()
     if op is None or not op.is_active:
         return "nothing to do"
@@ -98,7 +119,10 @@ def _submit(operation_id: int) -> str:
             services.submitted(op)
             schedule_poll()
             return "found already submitted"
+    crash_point("before_submit")
     services.start_submitting(op)
+    crash_point("after_submitting_recorded")
+    lock.refresh()
     try:
         transaction_id = _submit_to_provider(op, gateway)
     except provider.RateLimited as exc:
@@ -116,6 +140,7 @@ def _submit(operation_id: int) -> str:
     except provider.ProviderError as exc:
         services.fail(op, exc.message)
         return "refused"
+    crash_point("after_provider_accepted")
     services.submitted(op, transaction_id)
     schedule_poll()
     return "submitted"
@@ -127,7 +152,8 @@ def _retry_later(op: Operation, exc: provider.ProviderError) -> str:
     delay = min(60.0, settings.SOFTLAYER_RETRY_BACKOFF_SECONDS * 2 ** min(op.submit_attempts, 7))
     delay *= 0.5 + random.random()
     log.info("Operation %s: %s; trying again in %.1fs", op.pk, exc.message, delay)
-    _queue().enqueue_in(timedelta(seconds=delay), submit_operation, op.pk)
+    services.note_provider_problem(op, exc.message)
+    _queue().enqueue_in(timedelta(seconds=delay), submit_operation, op.pk, retry=RETRY)
     return "retry"
 
 
@@ -147,8 +173,10 @@ def poll_operations() -> dict:
         except provider.ProviderError as exc:
             log.warning("Progress poll for %s failed: %s", kind, exc.message)
             for op in ops:
-                services.expire_if_stuck(op)
+                if not services.expire_if_stuck(op):
+                    services.note_provider_problem(op, exc.message)
             continue
+        crash_point("during_poll")
         for op in ops:
             if not services.expire_if_stuck(op):  # a transaction that never ends must not hold forever
                 services.apply_progress(op, remote.get(op.device.provider_id))
@@ -158,17 +186,34 @@ def poll_operations() -> dict:
     return {"operations": len(in_flight), "api_calls": gateway.calls, "still_in_flight": still}
 
 
-def reconcile() -> dict:
+def reconcile(quiet_seconds: float | None = None) -> dict:
     """Resume active operations with no live job (worker killed, Redis flushed, crash before enqueue).
 
-    Operations touched in the last 30 seconds are left to the job that is handling them."""
-    quiet_since = timezone.now() - timedelta(seconds=30)
-    queued = Operation.objects.filter(state__in=(State.QUEUED, State.SUBMITTING), updated_at__lt=quiet_since)
-    for op in queued:
-        enqueue_submit(op.pk)
-    if Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists():
+    Runs every minute (rescueportal.cron) and when a worker starts (workflows.worker). Operations
+    touched in the last RECONCILE_QUIET_SECONDS are left to the job that is handling them; a
+    second job for one operation is harmless anyway (the lock and the row's state see to it).
+    """
+    quiet = settings.RECONCILE_QUIET_SECONDS if quiet_seconds is None else quiet_seconds
+    quiet_since = timezone.now() - timedelta(seconds=quiet)
+    queued = list(Operation.objects.filter(state__in=(State.QUEUED, State.SUBMITTING),
+                                           updated_at__lte=quiet_since).values_list("pk", flat=True))
+    for pk in queued:
+        _queue().enqueue(submit_operation, pk, job_timeout=120, retry=RETRY)
+    polling = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
+    if polling:
         _queue().connection.delete(POLL_LOCK)
         schedule_poll(0.1)
-    return {"resubmitted": len(queued)}
+    return {"resubmitted": len(queued), "polling": polling}
+
+
+def reconcile_at_start() -> None:
+    """A worker's first act: resume whatever a dead worker or a lost Redis left behind."""
+    try:
+        result = reconcile(quiet_seconds=0)
+        log.info("Reconciled at worker start: %s", result)
+    except (DatabaseError, OSError) as exc:  # the periodic run will do it
+        log.warning("Could not reconcile at worker start: %s", exc)
+    finally:
+        connections.close_all()  # a forking worker must not share its connection with its children
 
 

@@ -45,6 +45,8 @@ class Operation(models.Model):
     saw_power_off = models.BooleanField(default=False)
     submit_attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    provider_problem = models.CharField(max_length=500, blank=True,
+                                        help_text="Why the portal is waiting (SoftLayer unreachable); cleared when it answers.")
     created_at = models.DateTimeField(auto_now_add=True)
     submit_started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

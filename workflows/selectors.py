@@ -52,7 +52,7 @@ def preflight(device: Device, kind: str) -> Preflight:
     if device.vanished_at:
         check.blockers.append("This device is no longer in the SoftLayer account.")
     try:
-        remote = provider.Gateway().get_device(device.kind, device.provider_id, mask=(
+        remote = provider.Gateway(interactive=True).get_device(device.kind, device.provider_id, mask=(
             "mask[id,activeTransaction[transactionStatus[friendlyName]]]"))
         active = remote.get("activeTransaction")
         if active and not check.running:
@@ -69,5 +69,5 @@ def preflight(device: Device, kind: str) -> Preflight:
 
 def public_iso_images(device: Device) -> list[dict]:
     """The provider's public ISOs, WindowsRescueStandalone.iso first (recommended on Windows)."""
-    images = provider.Gateway().public_iso_images()
+    images = provider.Gateway(interactive=True).public_iso_images()
     return sorted(images, key=lambda i: (i.get("name") != RECOMMENDED_ISO, i.get("name", "").lower()))

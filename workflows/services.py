@@ -87,10 +87,17 @@ def start_submitting(op: Operation) -> None:
         _audit(op, "requested", step="about to submit")
 
 
+def note_provider_problem(op: Operation, message: str) -> None:
+    """Shown on the operation's page while the portal waits for SoftLayer; not a failure."""
+    if op.provider_problem != message[:500]:
+        op.provider_problem = message[:500]
+        _save(op, "provider_problem")
+
+
 def submitted(op: Operation, transaction_id: int | None = None) -> None:
-    op.state, op.submitted_at = State.POWERING_DOWN, timezone.now()
+    op.state, op.submitted_at, op.provider_problem = State.POWERING_DOWN, timezone.now(), ""
     op.provider_transaction_id = transaction_id or op.provider_transaction_id
-    _save(op, "state", "submitted_at", "provider_transaction_id")
+    _save(op, "state", "submitted_at", "provider_transaction_id", "provider_problem")
     _audit(op, "requested", step="accepted by SoftLayer")
 
 
@@ -138,7 +145,7 @@ def apply_progress(op: Operation, remote: dict | None) -> None:
         group = active.get("transactionGroup") or {}
         estimate = group.get("averageTimeToComplete")
         halted = (remote.get("powerState") or {}).get("keyName") == "HALTED"
-        op.saw_transaction, op.provider_transaction_id = True, active.get("id")
+        op.saw_transaction, op.provider_transaction_id, op.provider_problem = True, active.get("id"), ""
         if op.device.kind == Device.Kind.VIRTUAL:
             op.saw_power_off = op.saw_power_off or halted
             booting = op.saw_power_off and not halted
@@ -150,7 +157,7 @@ def apply_progress(op: Operation, remote: dict | None) -> None:
         if estimate:
             op.provider_estimate_seconds = int(float(estimate) * 60)
         _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
-              "provider_transaction_id")
+              "provider_transaction_id", "provider_problem")
         Device.objects.filter(pk=op.device_id).update(provider_transaction=status)
         if changed:
             _audit(op, "requested", step=new_state)

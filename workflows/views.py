@@ -164,7 +164,7 @@ def reveal_password(request, pk: int):
         request.session.cycle_key()
         request.session["reauth_at"] = time.time()
     try:
-        credentials = provider.passwords(provider.Gateway(), device.kind, device.provider_id)
+        credentials = provider.passwords(provider.Gateway(interactive=True), device.kind, device.provider_id)
     except provider.ProviderError as exc:
         record("device.credentials.reveal", "failed", request=request, device=device, reason=exc.message)
         return render(request, "workflows/_password.html", {"device": device, "error": exc.message})

@@ -49,6 +49,16 @@ class SimulatorProcess:
     def total_calls(self) -> int:
         return self.control("stats")["total"]
 
+    def stats(self) -> dict:
+        return self.control("stats")
+
+    def transactions_started(self, kind: str, object_id: int) -> int:
+        """How many transactions the provider began on a device: two would be a duplicate submit."""
+        return sum(n for key, n in self.stats()["started"].items() if key.startswith(f"{kind}:{object_id}:"))
+
+    def clear_faults(self) -> None:
+        self.control("faults", {"clear": True})
+
     def reset(self) -> None:
         self.control("reset", {})
 
