@@ -46,7 +46,7 @@ class Operation(models.Model):
     submit_attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     provider_problem = models.CharField(max_length=500, blank=True,
-                                        help_text="Why the portal is waiting (SoftLayer unreachable); cleared when it answers.")
+                                        help_text="Why the portal is waiting; cleared when SoftLayer answers.")
     created_at = models.DateTimeField(auto_now_add=True)
     submit_started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

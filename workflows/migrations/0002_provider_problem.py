@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='operation',
             name='provider_problem',
-            field=models.CharField(blank=True, help_text='Why the portal is waiting (SoftLayer unreachable); cleared when it answers.', max_length=500),
+            field=models.CharField(blank=True, help_text='Why the portal is waiting; cleared when SoftLayer answers.', max_length=500),
         ),
     ]
