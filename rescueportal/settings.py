@@ -133,6 +133,7 @@ REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 # The worker class resumes orphaned operations when a worker starts (workflows.worker).
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
+RQ_MAINTENANCE_SECONDS = env.int("RQ_MAINTENANCE_SECONDS", default=30)
 DEVICE_SYNC_INTERVAL_SECONDS = env.int("DEVICE_SYNC_INTERVAL_SECONDS", default=300)
 
 # --- SoftLayer ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from accounts.models import Capability, Role
 from audit import triggers
 from demo import embedded_redis
 from tests.factories import OwnerFactory
+from tests.support.processes import start_worker, stop
 from tests.support.simulator import SimulatorProcess
 
 
@@ -98,3 +99,21 @@ def owner(db):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def sim(make_simulator, settings, request):
+    """A fresh, fast simulator (30 devices) the test process and its workers both talk to."""
+    marker = request.node.get_closest_marker("time_scale")
+    sim = make_simulator(devices=30, seed=21, latency_ms=0, time_scale=marker.args[0] if marker else 0.002)
+    sim.point_settings_here(settings)
+    settings.OPERATION_POLL_SECONDS = 0.3
+    return sim
+
+
+@pytest.fixture
+def worker(transactional_db, sim, tmp_path):
+    """A live RQ worker with its scheduler, as `make run` starts it, on the test database."""
+    process = start_worker(tmp_path / "worker.log")
+    yield process
+    stop(process)

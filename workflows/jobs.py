@@ -200,9 +200,9 @@ def reconcile(quiet_seconds: float | None = None) -> dict:
     for pk in queued:
         _queue().enqueue(submit_operation, pk, job_timeout=120, retry=RETRY)
     polling = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
-    if polling:
-        _queue().connection.delete(POLL_LOCK)
-        schedule_poll(0.1)
+    if polling:  # poll now, not through the scheduler, which may itself be what was lost
+        _queue().connection.set(POLL_LOCK, "1", ex=max(5, int(settings.OPERATION_POLL_SECONDS * 5)))
+        _queue().enqueue(poll_operations, retry=RETRY)
     return {"resubmitted": len(queued), "polling": polling}
 
 

@@ -36,6 +36,18 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subprocess.Popen:
+    """A live RQ worker (the portal's worker class) as `make run` starts it, on the test database."""
+    command = [sys.executable, MANAGE, "rqworker", "default"] + (["--with-scheduler"] if scheduler else [])
+    defaults = {"OPERATION_POLL_SECONDS": "0.3", "SOFTLAYER_RETRY_BACKOFF_SECONDS": "0.05",
+                "RQ_MAINTENANCE_SECONDS": "2"}
+    with log_path.open("a") as out:
+        process = subprocess.Popen(command, env=child_env(**{**defaults, **env}), stdout=out,
+                                   stderr=subprocess.STDOUT)
+    process.log_path = log_path
+    return process
+
+
 def run_worker_burst(timeout: float = 120) -> subprocess.CompletedProcess:
     """A real RQ worker process that works the queue empty, then exits."""
     return subprocess.run([sys.executable, MANAGE, "rqworker", "default", "--burst"], env=child_env(),

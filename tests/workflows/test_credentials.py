@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory, UserFactory, grant
-from tests.workflows.conftest import wait_for
+from tests.support.operations import wait_for
 from workflows import services
 from workflows.models import Operation
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory
-from tests.workflows.conftest import wait_for
+from tests.support.operations import wait_for
 from workflows import services
 from workflows.models import Operation
 

@@ -12,8 +12,8 @@ from audit.models import AuditEvent
 from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory, UserFactory, grant
+from tests.support.operations import wait_for
 from tests.support.processes import run_worker_burst
-from tests.workflows.conftest import wait_for
 from workflows.models import Operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
