@@ -1,10 +1,14 @@
 """Authentication events into the audit trail."""
 
+import time
+
 from audit.services import record
 
 
 def logged_in(sender, request, user, **kwargs) -> None:
     record("auth.login", "succeeded", request=request, actor=user, target=user)
+    if request is not None and hasattr(request, "session"):
+        request.session["login_at"] = request.session["seen_at"] = time.time()  # the session timeouts count from here
 
 
 def logged_out(sender, request, user, **kwargs) -> None:

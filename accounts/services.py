@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -37,6 +38,16 @@ def _check(request, actor, event: str, target=None, detail: dict | None = None, 
 def check_may_change(actor, target: User | None, event: str, request=None) -> None:
     """The general rules (a manager, not the owner, not oneself), checked before reading a form."""
     _check(request, actor, event, target)
+
+
+def reauthenticate(request, password: str) -> bool:
+    """The signed-in person proves it is them again. Through `authenticate`, so that wrong
+    passwords count towards django-axes' lockout exactly as they do at the login page."""
+    user = authenticate(request, username=request.user.get_username(), password=password)
+    if user is None or user.pk != request.user.pk:
+        return False
+    request.session.cycle_key()  # a new session key after every proof of identity
+    return True
 
 
 def create_user(actor, *, username: str, password: str, email: str = "", first_name: str = "",

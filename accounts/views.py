@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
@@ -11,6 +12,16 @@ from .models import User
 
 NEED_MANAGE_USERS = "You need the Manage Users permission to manage users."
 PICKER_LIMIT = 50
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout answer: the login page (or the reveal's password prompt) says why and for how long."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (f"Too many wrong passwords for this username. It is locked for {minutes} minutes; "
+               "try again after that, or ask your account owner.")
+    template = "registration/_locked_out_fragment.html" if request.headers.get("HX-Request") \
+        else "registration/locked_out.html"
+    return render(request, template, {"message": message}, status=429)
 
 
 def _require_manager(request) -> None:

@@ -13,3 +13,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "rescueportal.errors.server_error"

@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import policy
+from accounts import services as account_services
 from accounts.capabilities import BY_KEY, VIEW_CUSTOMER_SOFTWARE_PASSWORD
 from audit.services import record
 from devices import provider
@@ -157,11 +158,10 @@ def reveal_password(request, pk: int):
         form = ReauthForm(request.POST if "password" in request.POST else None)
         if not form.is_bound or not form.is_valid():
             return render(request, "workflows/_reauth.html", {"device": device, "form": form})
-        if not request.user.check_password(form.cleaned_data["password"]):
+        if not account_services.reauthenticate(request, form.cleaned_data["password"]):
             record("auth.reauth_failed", "failed", request=request, device=device)
             form.add_error("password", "That is not your password.")
             return render(request, "workflows/_reauth.html", {"device": device, "form": form}, status=403)
-        request.session.cycle_key()
         request.session["reauth_at"] = time.time()
     try:
         credentials = provider.passwords(provider.Gateway(interactive=True), device.kind, device.provider_id)

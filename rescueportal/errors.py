@@ -1,0 +1,33 @@
+"""Error pages that need nothing that might be what failed: no database, no session, no user."""
+
+import logging
+import sys
+
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = ("The database is unavailable for a moment",
+                 ["The portal could not reach its database, so nothing you asked for was done, and nothing "
+                  "was half-done.", "Try again in a minute. Operations already running go on by themselves."])
+SERVER_ERROR = ("Something went wrong",
+                ["The portal hit an error it did not expect. Nothing was changed by this request.",
+                 "Try again; if it happens again, tell your administrator the time it happened."])
+
+
+def _page(title: str, lines: list[str], status: int) -> HttpResponse:
+    response = HttpResponse(render_to_string("errors/plain.html", {"title": title, "lines": lines}), status=status)
+    if status == 503:
+        response["Retry-After"] = "30"
+    return response
+
+
+def server_error(request) -> HttpResponse:
+    """handler500: a database that cannot be reached is a 503 with what to do, not a bare 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DatabaseError):
+        log.warning("Database unavailable: %s", exc)
+        return _page(*DATABASE_DOWN, status=503)
+    return _page(*SERVER_ERROR, status=500)
