@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # outermost, so error pages get it too
     "audit.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,7 +67,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -218,6 +218,8 @@ OPERATION_POLL_SECONDS = env.float("OPERATION_POLL_SECONDS", default=2.0)
 OPERATION_DEADLINE_MINUTES = env.int("OPERATION_DEADLINE_MINUTES", default=45)
 # The periodic reconciler leaves alone operations touched this recently (their job is on it).
 RECONCILE_QUIET_SECONDS = env.float("RECONCILE_QUIET_SECONDS", default=30.0)
+# How long a confirmation page's Yes stays valid (each Yes can be used once).
+CONFIRMATION_MAX_AGE_MINUTES = env.int("CONFIRMATION_MAX_AGE_MINUTES", default=15)
 REVEAL_REAUTH_MINUTES = env.int("REVEAL_REAUTH_MINUTES", default=10)
 
 # --- Audit ----------------------------------------------------------------------------------

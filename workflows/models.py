@@ -45,6 +45,8 @@ class Operation(models.Model):
     saw_power_off = models.BooleanField(default=False)
     submit_attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    confirmation = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False,
+                                    help_text="The nonce of the Yes that asked for it: a replayed Yes is refused.")
     provider_problem = models.CharField(max_length=500, blank=True,
                                         help_text="Why the portal is waiting; cleared when SoftLayer answers.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -45,9 +45,19 @@ def _audit(op: Operation, outcome: str, request=None, reason: str = "", **detail
                    **detail})
 
 
+def _refuse_replay(event: str, confirmation: str, device: Device, request) -> None:
+    used = Operation.objects.filter(confirmation=confirmation).first() if confirmation else None
+    if used:
+        text = "This Yes was already used; nothing new was requested."
+        record(event, "denied", request=request, device=device, operation_id=used.pk, reason=text)
+        raise OperationRefused(text, used, status=409)
+
+
 def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_image: dict | None = None,
-                      rescue_os: str = "", request=None) -> Operation:
-    """Check, create the row, audit, and enqueue the submit job when the transaction commits."""
+                      rescue_os: str = "", confirmation: str = "", request=None) -> Operation:
+    """Check, create the row, audit, and enqueue the submit job when the transaction commits.
+
+    `confirmation` is the nonce of the Yes that asked (web requests): each may be used once."""
     from .jobs import enqueue_submit
 
     event = EVENTS[kind]
@@ -55,10 +65,12 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
         reason_text = "You do not have permission to do this on this device."
         record(event, "denied", request=request, device=device, reason=reason_text)
         raise OperationRefused(reason_text)
+    _refuse_replay(event, confirmation, device, request)
     if device.vanished_at is not None:
         raise OperationRefused("This device is no longer in the SoftLayer account.", status=409)
     now = timezone.now()
     op = Operation(device=device, requested_by=user, kind=kind, reason=reason.strip()[:500], rescue_os=rescue_os,
+                   confirmation=confirmation or None,
                    iso_image_id=(iso_image or {}).get("id"), iso_image_name=(iso_image or {}).get("name", ""),
                    deadline_at=now + timedelta(minutes=settings.OPERATION_DEADLINE_MINUTES))
     try:
@@ -69,6 +81,7 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
             _audit(op, "requested", request=request)
             enqueue_submit(op.pk)
     except IntegrityError:
+        _refuse_replay(event, confirmation, device, request)  # the same Yes twice at the same moment
         running = Operation.objects.filter(device=device, state__in=Operation.ACTIVE_STATES).first()
         raise OperationRefused("An operation is already in progress on this device.", running, status=409) from None
     return op

@@ -20,7 +20,7 @@ from devices.models import Device
 from devices.selectors import device_detail
 
 from . import selectors, services
-from .forms import ReasonForm, ReauthForm
+from .forms import ConfirmForm, ReauthForm, confirmation_token
 from .models import Operation
 
 Kind = Operation.Kind
@@ -38,13 +38,16 @@ def _device_for(request, pk: int, kind: str) -> Device:
 
 
 def _request(request, device: Device, kind: str, **extra):
-    form = ReasonForm(request.POST)
+    form = ConfirmForm(request.POST, user=request.user, device=device, kind=kind)
     if not form.is_valid():
-        messages.error(request, "Nothing was requested: the reason may be at most 500 characters.")
-        return redirect("devices:detail", pk=device.pk)
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if "confirmation" in form.errors:
+            record(services.EVENTS[kind], "denied", request=request, device=device, reason=problems)
+        messages.error(request, f"Nothing was requested. {problems} Check the details and press Yes again.")
+        return redirect(request.path)
     try:
         op = services.request_operation(request.user, device, kind, reason=form.cleaned_data["reason"],
-                                        request=request, **extra)
+                                        confirmation=form.cleaned_data["confirmation"], request=request, **extra)
     except services.OperationRefused as refused:
         if refused.status == 403:
             raise PermissionDenied(refused.reason) from None
@@ -62,7 +65,8 @@ def _request(request, device: Device, kind: str, **extra):
 def _confirm(request, device: Device, kind: str, context: dict):
     check = selectors.preflight(device, kind)
     return render(request, "workflows/confirm.html", {
-        "device": device, "kind": kind, "check": check, "form": ReasonForm(), **context})
+        "device": device, "kind": kind, "check": check, **context,
+        "form": ConfirmForm(initial={"confirmation": confirmation_token(request.user, device, kind)})})
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,7 +15,7 @@ from django.urls import reverse
 from demo import embedded_redis
 from tests.factories import OwnerFactory
 from tests.reliability.conftest import assert_whole_story
-from tests.support.operations import wait_for
+from tests.support.operations import press_yes, wait_for
 from tests.support.processes import MANAGE, child_env, start_worker, stop
 from workflows import jobs, services
 from workflows.models import Operation
@@ -86,7 +86,7 @@ def test_redis_down_when_asked_still_records_the_request(sim, guest, settings, t
     client = Client()
     client.force_login(OwnerFactory())
 
-    answer = client.post(reverse("workflows:rescue", args=[guest.pk]), {"reason": "disk full"}, follow=True)
+    answer = press_yes(client, reverse("workflows:rescue", args=[guest.pk]), {"reason": "disk full"}, follow=True)
 
     assert answer.status_code == 200 and "Requested" in answer.content.decode()
     op = Operation.objects.get(device=guest)

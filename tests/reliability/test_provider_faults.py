@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.factories import OwnerFactory
 from tests.reliability.conftest import assert_whole_story
-from tests.support.operations import wait_for
+from tests.support.operations import press_yes, wait_for
 from tests.support.processes import MANAGE, child_env, start_worker, stop
 from workflows import services
 from workflows.models import Operation
@@ -59,7 +59,7 @@ def test_whole_outage_operations_wait_pages_load_and_say_so(sim, guest, worker):
     sim.inject("http_503", count=0)  # every call, until cleared
     client = Client()
     client.force_login(OwnerFactory())
-    client.post(reverse("workflows:rescue", args=[guest.pk]), {"reason": "outage drill"})
+    press_yes(client, reverse("workflows:rescue", args=[guest.pk]), {"reason": "outage drill"})
     op = Operation.objects.get(device=guest)
 
     progress = ""

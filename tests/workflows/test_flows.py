@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory, UserFactory, grant
-from tests.support.operations import wait_for
+from tests.support.operations import press_yes, wait_for
 from tests.support.processes import run_worker_burst
 from workflows.models import Operation
 
@@ -37,7 +37,7 @@ def pick(devices, **filters) -> Device:
 
 
 def ask(client, name: str, device: Device, *args, data=None) -> Operation:
-    response = client.post(reverse(f"workflows:{name}", args=[device.pk, *args]), data or {"reason": "testing"})
+    response = press_yes(client, reverse(f"workflows:{name}", args=[device.pk, *args]), data)
     assert response.status_code == 302, response.content[:500]
     return Operation.objects.get(pk=int(re.search(r"/operations/(\d+)/", response["Location"]).group(1)))
 
@@ -128,7 +128,7 @@ def test_double_submit_makes_one_operation_and_one_provider_call(devices, worker
 
     def click(client):
         start.wait()
-        answers.append(client.post(reverse("workflows:rescue", args=[device.pk]), {"reason": ""}, follow=True))
+        answers.append(press_yes(client, reverse("workflows:rescue", args=[device.pk]), follow=True))
 
     threads = [threading.Thread(target=click, args=(c,)) for c in clients]
     for thread in threads:
