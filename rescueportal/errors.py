@@ -31,3 +31,14 @@ def server_error(request) -> HttpResponse:
         log.warning("Database unavailable: %s", exc)
         return _page(*DATABASE_DOWN, status=503)
     return _page(*SERVER_ERROR, status=500)
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: refused, said plainly, and kept in the audit trail (a state change was attempted)."""
+    from audit.services import record
+
+    record("security.csrf_rejected", "denied", request=request, reason=reason[:200],
+           detail={"path": request.path[:200], "method": request.method})
+    return _page("This form has expired", [
+        "Nothing was changed: the form was not sent from this portal's page, or the page was too old.",
+        "Go back, reload the page, and try again."], status=403)
