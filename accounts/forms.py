@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from devices.models import Device
 
 from .capabilities import CAPABILITIES
+from .fields import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from .models import Role, User
 
 
@@ -15,7 +16,7 @@ class UserCreateForm(forms.Form):
     email = forms.EmailField(required=False)
     password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False,
                                help_text="Give it to the user; they can change it in the admin.")
-    role = forms.ModelChoiceField(Role.objects.all(), required=False, empty_label="No role (no permissions)")
+    role = BoundedModelChoiceField(Role.objects.all(), required=False, empty_label="No role (no permissions)")
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -38,12 +39,12 @@ class CapabilitiesForm(forms.Form):
 
 
 class RolesForm(forms.Form):
-    roles = forms.ModelMultipleChoiceField(Role.objects.all(), required=False)
+    roles = BoundedModelMultipleChoiceField(Role.objects.all(), required=False)
 
 
 class DeviceAccessForm(forms.Form):
     action = forms.ChoiceField(choices=[("add", "Grant access"), ("remove", "Remove access")])
-    devices = forms.ModelMultipleChoiceField(Device.objects.all(), error_messages={
+    devices = BoundedModelMultipleChoiceField(Device.objects.all(), error_messages={
         "required": "Select at least one device.",
         "invalid_choice": "One of the selected devices does not exist.",
         "invalid_pk_value": "One of the selected devices does not exist."})
