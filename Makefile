@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup lint clean
+.PHONY: run test reliability setup lint clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,9 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+reliability: setup
+	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

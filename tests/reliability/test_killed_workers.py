@@ -14,6 +14,7 @@ from workflows.models import Operation
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.reliability]
 HORSE_DIED = "Work-horse terminated unexpectedly"
+LISTENING = "Listening on default"
 
 
 @pytest.mark.parametrize("point, state_left", [
@@ -24,6 +25,7 @@ HORSE_DIED = "Work-horse terminated unexpectedly"
 def test_worker_killed_while_submitting(point, state_left, sim, guest, tmp_path):
     # Without its scheduler the doomed worker cannot run RQ's own retry: the successor must recover.
     doomed = start_worker(tmp_path / "doomed.log", scheduler=False, RESCUEPORTAL_CRASH_AT=point)
+    wait_for_text(doomed.log_path, LISTENING)  # its start-up reconcile is done: one job, one crash
     op = services.request_operation(OwnerFactory(), guest, Operation.Kind.RESCUE)
     wait_for_text(doomed.log_path, HORSE_DIED)
     stop(doomed, signal.SIGKILL)  # the whole worker goes too
@@ -45,6 +47,7 @@ def test_worker_killed_while_submitting(point, state_left, sim, guest, tmp_path)
 
 def test_worker_killed_during_a_polling_tick(sim, guest, tmp_path):
     doomed = start_worker(tmp_path / "doomed.log", RESCUEPORTAL_CRASH_AT="during_poll")
+    wait_for_text(doomed.log_path, LISTENING)
     op = services.request_operation(OwnerFactory(), guest, Operation.Kind.RESCUE)
     wait_for_text(doomed.log_path, HORSE_DIED)
     stop(doomed, signal.SIGKILL)
