@@ -1,6 +1,7 @@
 """A device password, planted at the provider and revealed once, is found nowhere else: not in the
 database, Redis (RQ job payloads decompressed), the logs, or any page but the reveal's answer."""
 
+import contextlib
 import logging
 import zlib
 
@@ -38,10 +39,8 @@ def redis_bytes() -> bytes:
         if client.type(key) == b"hash":
             for value in client.hgetall(key).values():
                 chunks.append(value)
-                try:
+                with contextlib.suppress(zlib.error):
                     chunks.append(zlib.decompress(value))
-                except zlib.error:
-                    pass
     return b"\n".join(chunks)
 
 
