@@ -115,32 +115,19 @@ def set_roles(actor, target: User, roles: Iterable[Role], request=None) -> tuple
     return {r.name for r in added}, {r.name for r in removed}
 
 
-def grant_device_access(actor, target: User, devices: Iterable[Device], request=None) -> int:
+def change_device_access(actor, target: User, devices: Iterable[Device], grant: bool, request=None) -> int:
+    """Grant or remove access to devices; one audit row per device that actually changed."""
+    event = "user.device_access.grant" if grant else "user.device_access.revoke"
     devices = list(devices)
-    detail = {"devices": [d.pk for d in devices][:500]}
-    _check(request, actor, "user.device_access.grant", target, detail, devices=devices)
-    already = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
-    new = [d for d in devices if d.pk not in already]
-    with transaction.atomic():
-        target.devices.add(*new)
-        for device in new:
-            record("user.device_access.grant", "succeeded", request=request, actor=actor, device=device,
-                   detail={"user": target.get_username(), "user_id": target.pk})
-    return len(new)
-
-
-def revoke_device_access(actor, target: User, devices: Iterable[Device], request=None) -> int:
-    devices = list(devices)
-    detail = {"devices": [d.pk for d in devices][:500]}
-    _check(request, actor, "user.device_access.revoke", target, detail, devices=devices)
+    _check(request, actor, event, target, {"devices": [d.pk for d in devices][:500]}, devices=devices)
     held = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
-    gone = [d for d in devices if d.pk in held]
+    changing = [d for d in devices if (d.pk in held) != grant]
     with transaction.atomic():
-        target.devices.remove(*gone)
-        for device in gone:
-            record("user.device_access.revoke", "succeeded", request=request, actor=actor, device=device,
+        (target.devices.add if grant else target.devices.remove)(*changing)
+        for device in changing:
+            record(event, "succeeded", request=request, actor=actor, device=device,
                    detail={"user": target.get_username(), "user_id": target.pk})
-    return len(gone)
+    return len(changing)
 
 
 def set_active(actor, target: User, active: bool, request=None) -> None:

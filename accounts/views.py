@@ -128,12 +128,12 @@ def user_roles(request, pk: int):
 @require_POST
 def user_devices(request, pk: int):
     def apply(target, data):
-        devices = list(data["devices"])
-        if data["action"] == "add":
-            count = services.grant_device_access(request.user, target, devices, request=request)
-            return f"{target.username} now has access to {count} more device{'s' * (count != 1)}."
-        count = services.revoke_device_access(request.user, target, devices, request=request)
-        return f"{target.username} no longer has access to {count} device{'s' * (count != 1)}."
+        grant = data["action"] == "add"
+        count = services.change_device_access(request.user, target, data["devices"], grant, request=request)
+        plural = "s" * (count != 1)
+        if grant:
+            return f"{target.username} now has access to {count} more device{plural}."
+        return f"{target.username} no longer has access to {count} device{plural}."
 
     return _change(request, pk, "user.device_access.grant", DeviceAccessForm, apply)
 

@@ -79,8 +79,13 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; any Content Security Policy violation it logs fails the test."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not violations, f"the page broke its Content Security Policy: {violations}"

@@ -42,6 +42,9 @@ def test_linux_rescue_progress_reveal_and_restart(page, portal):
     expect(page.locator(".connect")).to_contain_text("ssh root@")
 
     page.click("#reveal")
+    page.fill("#id_reauth_password", "not my password")
+    page.click(".reauth button")
+    expect(page.locator("#credentials")).to_contain_text("That is not your password.")  # a 403 fragment, shown
     page.fill("#id_reauth_password", portal.logins["operator"])
     page.click(".reauth button")
     expect(page.locator("#password-1")).to_be_visible()
