@@ -36,6 +36,10 @@ def client_ip(request) -> str | None:
         return None
 
 
+def _printable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
 def record(event: str, outcome: str, *, request=None, actor=None, device=None, target=None,
            operation_id: int | None = None, reason: str = "", detail: dict | None = None) -> AuditEvent:
     """Append one event. `target` is the object acted on when it is not a device (a user, a role).
@@ -59,9 +63,10 @@ def record(event: str, outcome: str, *, request=None, actor=None, device=None, t
         "object_label": str(subject)[:511] if subject is not None else "",
         "device_id": device.pk if device is not None else None,
         "operation_id": operation_id,
-        "reason": reason,
-        # Round-trip through JSON so the hash covers exactly what the database will give back.
-        "detail": json.loads(json.dumps(detail or {}, default=str)),
+        "reason": _printable(reason),
+        # Round-trip through JSON so the hash covers exactly what the database will give back; NUL
+        # characters (from hostile input) cannot be stored by PostgreSQL, so they are shown as U+FFFD.
+        "detail": json.loads(json.dumps(detail or {}, default=str).replace("\\u0000", "\\ufffd")),
     }
     with transaction.atomic():
         _lock_chain()

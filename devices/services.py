@@ -3,7 +3,7 @@
 import ipaddress
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -74,6 +74,17 @@ def _differs(device: Device, fields: dict) -> bool:
     return any(getattr(device, name) != value for name, value in fields.items())
 
 
+SYNC_LOCK_ID = 7_401_001  # any constant: the PostgreSQL advisory lock of the sync's write phase
+
+
+def _one_sync_writes_at_a_time() -> None:
+    """Two syncs at once (the cron and "Sync now") would both create the same new devices; the
+    second waits here and then sees the first's rows. SQLite serializes write transactions already."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK_ID])
+
+
 def sync_devices(gateway: Gateway | None = None) -> InventorySync:
     """Mirror the account's devices: create new ones, update changed ones, mark vanished ones.
 
@@ -93,6 +104,7 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
         raise
     now = timezone.now()
     with transaction.atomic():
+        _one_sync_writes_at_a_time()
         existing = {(d.kind, d.provider_id): d for d in Device.objects.all()}
         to_create, to_update, restored = [], [], 0
         for key, fields in remote.items():

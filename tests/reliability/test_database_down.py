@@ -69,17 +69,21 @@ def database_unreachable_for_children(tmp_path: Path):
 
         yield f"sqlite:///{link / real.name}", cut, restore
         return
-    name = connection.settings_dict["NAME"]
+    import psycopg
+
+    db = connection.settings_dict
+    name = db["NAME"]
+    # From the maintenance database: PostgreSQL will not close the database one is connected to.
+    admin = psycopg.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"] or None,
+                            host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, autocommit=True)
 
     def cut():
-        with connection.cursor() as cursor:
-            cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                           "AND pid <> pg_backend_pid()", [name])
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                      "AND pid <> %s", [name, connection.connection.info.backend_pid])
 
     def restore():
-        with connection.cursor() as cursor:
-            cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
     from tests.support.processes import database_url
 
@@ -87,6 +91,7 @@ def database_unreachable_for_children(tmp_path: Path):
         yield database_url(), cut, restore
     finally:
         restore()
+        admin.close()
 
 
 def test_jobs_that_hit_a_database_outage_are_tried_again(sim, guest, tmp_path):

@@ -28,6 +28,7 @@ PASSWORD = "correct horse battery staple"
 def test_deploy_checks_are_clean_with_production_settings():
     env = child_env(HTTPS="true", DEBUG="false", ALLOWED_HOSTS="portal.example.com",
                     SECRET_KEY="k" * 20 + "-production-secret-key-with-enough-variety-0123456789")
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     result = subprocess.run([sys.executable, MANAGE, "check", "--deploy", "--fail-level", "WARNING"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
