@@ -20,6 +20,10 @@ from .tables import DeviceTable
 def device_list(request):
     device_filter = DeviceFilter(request.GET, queryset=selectors.device_list(request.user))
     table = DeviceTable(device_filter.qs)
+    sortable = {column.name for column in table.columns if column.orderable}
+    if request.GET.get("sort", "").removeprefix("-") not in sortable | {""}:  # a forged sort: the default order
+        request.GET = request.GET.copy()
+        del request.GET["sort"]
     RequestConfig(request, paginate=True).configure(table)
     context = {"filter": device_filter, "table": table, "per_page": table.paginator.per_page,
                "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync()}
