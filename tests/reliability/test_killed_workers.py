@@ -6,7 +6,12 @@ import signal
 import pytest
 
 from tests.factories import OwnerFactory
-from tests.reliability.conftest import assert_whole_story, wait_for_text
+from tests.reliability.conftest import (
+    assert_rescued_exactly_once,
+    assert_whole_story,
+    finish_with_a_new_worker,
+    wait_for_text,
+)
 from tests.support.operations import wait_for
 from tests.support.processes import start_worker, stop
 from workflows import services
@@ -34,15 +39,9 @@ def test_worker_killed_while_submitting(point, state_left, sim, guest, tmp_path)
     started_before = sim.transactions_started("virtual", guest.provider_id)
     assert started_before == (1 if point == "after_provider_accepted" else 0)
 
-    successor = start_worker(tmp_path / "successor.log")
-    try:
-        op = wait_for(op, "in_rescue", "failed")
-    finally:
-        stop(successor)
+    op = finish_with_a_new_worker(op, tmp_path / "successor.log")
 
-    assert op.state == "in_rescue", op.error
-    assert sim.transactions_started("virtual", guest.provider_id) == 1
-    assert_whole_story(op)
+    assert_rescued_exactly_once(op, sim, guest)
 
 
 def test_worker_killed_during_a_polling_tick(sim, guest, tmp_path):
@@ -54,14 +53,9 @@ def test_worker_killed_during_a_polling_tick(sim, guest, tmp_path):
     op.refresh_from_db()
     assert op.state in Operation.IN_FLIGHT_STATES  # submitted; nobody is watching it any more
 
-    successor = start_worker(tmp_path / "successor.log")
-    try:
-        op = wait_for(op, "in_rescue", "failed")
-    finally:
-        stop(successor)
+    op = finish_with_a_new_worker(op, tmp_path / "successor.log")
 
-    assert op.state == "in_rescue" and sim.transactions_started("virtual", guest.provider_id) == 1
-    assert_whole_story(op)
+    assert_rescued_exactly_once(op, sim, guest)
 
 
 def test_worker_killed_with_many_operations_in_flight(sim, tmp_path):

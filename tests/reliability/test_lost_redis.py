@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from demo import embedded_redis
 from tests.factories import OwnerFactory
-from tests.reliability.conftest import assert_whole_story
+from tests.reliability.conftest import assert_rescued_exactly_once, assert_whole_story, finish_with_a_new_worker
 from tests.support.operations import press_yes, wait_for
 from tests.support.processes import MANAGE, child_env, start_worker, stop
 from workflows import jobs, services
@@ -47,14 +47,9 @@ def test_flushall_of_queued_operations_is_resumed_when_a_worker_starts(sim, gues
     assert django_rq.get_queue("default").count == 1
     redis.Redis.from_url(_url()).flushall()
 
-    worker = start_worker(tmp_path / "worker.log")
-    try:
-        op = wait_for(op, "in_rescue", "failed")
-    finally:
-        stop(worker)
+    op = finish_with_a_new_worker(op, tmp_path / "worker.log")
 
-    assert op.state == "in_rescue" and sim.transactions_started("virtual", guest.provider_id) == 1
-    assert_whole_story(op)
+    assert_rescued_exactly_once(op, sim, guest)
 
 
 def test_crash_between_commit_and_enqueue(sim, guest, tmp_path):
@@ -69,14 +64,9 @@ def test_crash_between_commit_and_enqueue(sim, guest, tmp_path):
     op = Operation.objects.get(device=guest)
     assert op.state == "queued" and django_rq.get_queue("default").count == 0  # committed, never enqueued
 
-    worker = start_worker(tmp_path / "worker.log")
-    try:
-        op = wait_for(op, "in_rescue", "failed")
-    finally:
-        stop(worker)
+    op = finish_with_a_new_worker(op, tmp_path / "worker.log")
 
-    assert op.state == "in_rescue" and sim.transactions_started("virtual", guest.provider_id) == 1
-    assert_whole_story(op)
+    assert_rescued_exactly_once(op, sim, guest)
 
 
 def test_redis_down_when_asked_still_records_the_request(sim, guest, settings, tmp_path):

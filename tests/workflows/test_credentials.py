@@ -2,9 +2,6 @@
 
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -14,6 +11,7 @@ from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory, UserFactory, grant
 from tests.support.operations import wait_for
+from tests.support.secrets import everything_in_redis, everything_in_the_database
 from workflows import services
 from workflows.models import Operation
 
@@ -29,20 +27,6 @@ def rescued(sim, worker):
     secret = sim.client().call("Virtual_Guest", "getObject", id=device.provider_id,
                                mask="mask[operatingSystem[passwords[password]]]")["operatingSystem"]["passwords"][0]
     return device, secret["password"]
-
-
-def everything_in_the_database() -> str:
-    text = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')
-            text.extend(repr(row) for row in cursor.fetchall())
-    return "\n".join(text)
-
-
-def everything_in_redis() -> bytes:
-    client = redis.Redis.from_url(settings.RQ_QUEUES["default"]["URL"])
-    return b"\n".join((client.dump(key) or b"") + key for key in client.scan_iter())
 
 
 def test_reveal_needs_reauth_is_audited_first_and_is_not_kept(rescued, worker):
