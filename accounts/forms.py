@@ -1,11 +1,22 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxLengthValidator
 
 from devices.models import Device
 
 from .capabilities import CAPABILITIES
 from .fields import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from .models import Role, User
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the username's max_length without enforcing it: a longer name
+    would reach authentication and django-axes' 255-character column (a 500 on PostgreSQL)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(MaxLengthValidator(self.fields["username"].max_length))
 
 
 class UserCreateForm(forms.Form):

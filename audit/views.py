@@ -16,6 +16,7 @@ from . import selectors
 from .chain import GENESIS, verify
 from .digest import read_digests, verify_digests
 from .filters import AuditFilter
+from .forms import RescueFilterForm
 from .models import AuditEvent
 from .services import record
 
@@ -87,13 +88,13 @@ def export(request, fmt: str):
 @require_safe
 def rescues(request):
     _require_reviewer(request)
-    operations = Operation.objects.all()
-    if device := request.GET.get("device", "").strip()[:255]:
+    operations, wanted = Operation.objects.all(), RescueFilterForm(request.GET).filters()
+    if device := wanted.get("device"):
         operations = operations.filter(device__fqdn__icontains=device)
-    if who := request.GET.get("actor", "").strip()[:150]:
+    if who := wanted.get("actor"):
         operations = operations.filter(requested_by__username__iexact=who)
-    if outcome := request.GET.get("state", ""):
-        operations = operations.filter(state=outcome)
+    if state := wanted.get("state"):
+        operations = operations.filter(state=state)
     page = Paginator(selectors.past_rescues(operations), 50).get_page(request.GET.get("page"))
     now = timezone.now()
     for op in page:
