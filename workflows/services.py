@@ -101,9 +101,11 @@ def start_submitting(op: Operation) -> None:
 
 
 def note_provider_problem(op: Operation, message: str) -> None:
-    """Shown on the operation's page while the portal waits for SoftLayer; not a failure."""
-    if op.provider_problem != message[:500]:
-        op.provider_problem = message[:500]
+    """Shown on the operation's page while the portal waits for SoftLayer; not a failure (the
+    portal retries by itself, so the gateway's advice to try again is left out)."""
+    message = message.removesuffix(" Try again in a few minutes.")[:500]
+    if op.provider_problem != message:
+        op.provider_problem = message
         _save(op, "provider_problem")
 
 
