@@ -1,6 +1,8 @@
 """Run the portal's own processes (worker, web server, `rundemo`) against the test database."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -42,9 +44,12 @@ def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subproce
     defaults = {"OPERATION_POLL_SECONDS": "0.3", "SOFTLAYER_RETRY_BACKOFF_SECONDS": "0.05",
                 "RQ_MAINTENANCE_SECONDS": "2"}
     with log_path.open("a") as out:
+        # Its own process group: the scheduler it forks dies with it (a SIGKILLed worker's scheduler
+        # would otherwise live on, holding the scheduler lock, long after the test).
         process = subprocess.Popen(command, env=child_env(**{**defaults, **env}), stdout=out,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     process.log_path = log_path
+    process.own_group = True
     return process
 
 
@@ -73,14 +78,19 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 
 def stop(process: subprocess.Popen, sig: int | None = None, timeout: float = 15) -> int:
+    """SIGTERM (or `sig`, to the whole group for SIGKILL), wait, then make sure nothing of it is left."""
+    group = getattr(process, "own_group", False)
     if process.poll() is None:
-        if sig is None:
-            process.terminate()
+        if sig == signal.SIGKILL and group:
+            os.killpg(process.pid, signal.SIGKILL)
         else:
-            process.send_signal(sig)
+            process.send_signal(sig or signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    if group:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
     return process.returncode
