@@ -95,9 +95,10 @@ def start_submitting(op: Operation) -> None:
     """Recorded before the provider is called, so a retry knows a submit may have happened."""
     op.state, op.submit_started_at = State.SUBMITTING, op.submit_started_at or timezone.now()
     op.submit_attempts += 1
-    _save(op, "state", "submit_started_at", "submit_attempts")
-    if op.submit_attempts == 1:
-        _audit(op, "requested", step="about to submit")
+    with transaction.atomic():  # the state and its audit row together, or neither
+        _save(op, "state", "submit_started_at", "submit_attempts")
+        if op.submit_attempts == 1:
+            _audit(op, "requested", step="about to submit")
 
 
 def note_provider_problem(op: Operation, message: str) -> None:
@@ -112,8 +113,9 @@ def note_provider_problem(op: Operation, message: str) -> None:
 def submitted(op: Operation, transaction_id: int | None = None) -> None:
     op.state, op.submitted_at, op.provider_problem = State.POWERING_DOWN, timezone.now(), ""
     op.provider_transaction_id = transaction_id or op.provider_transaction_id
-    _save(op, "state", "submitted_at", "provider_transaction_id", "provider_problem")
-    _audit(op, "requested", step="accepted by SoftLayer")
+    with transaction.atomic():
+        _save(op, "state", "submitted_at", "provider_transaction_id", "provider_problem")
+        _audit(op, "requested", step="accepted by SoftLayer")
 
 
 def fail(op: Operation, message: str, outcome: str = "failed") -> None:
@@ -123,7 +125,7 @@ def fail(op: Operation, message: str, outcome: str = "failed") -> None:
         _save(op, "state", "error", "finished_at")
         if op.kind in (Kind.RESCUE, Kind.BOOT_IMAGE):
             Device.objects.filter(pk=op.device_id).update(status=Device.Status.FAILED, provider_transaction="")
-    _audit(op, outcome, reason=message)
+        _audit(op, outcome, reason=message)
     log.warning("Operation %s failed: %s", op.pk, message)
 
 
@@ -134,7 +136,7 @@ def finish(op: Operation) -> None:
         _save(op, "state", "finished_at", "provider_status")
         Device.objects.filter(pk=op.device_id).update(status=DEVICE_STATUS[done], provider_transaction="",
                                                       power_state=Device.Power.ON)
-    _audit(op, "succeeded")
+        _audit(op, "succeeded")
 
 
 def _newer_than(stamp: str | None, moment) -> bool:
@@ -171,11 +173,12 @@ def apply_progress(op: Operation, remote: dict | None) -> None:
         op.state, op.provider_status = new_state, status or op.provider_status
         if estimate:
             op.provider_estimate_seconds = int(float(estimate) * 60)
-        _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
-              "provider_transaction_id", "provider_problem")
-        Device.objects.filter(pk=op.device_id).update(provider_transaction=status)
-        if changed:
-            _audit(op, "requested", step=new_state)
+        with transaction.atomic():
+            _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
+                  "provider_transaction_id", "provider_problem")
+            Device.objects.filter(pk=op.device_id).update(provider_transaction=status)
+            if changed:
+                _audit(op, "requested", step=new_state)
         return None
     last = remote.get("lastTransaction") or {}
     done = op.saw_transaction or _newer_than(last.get("createDate"), op.submit_started_at) or (
