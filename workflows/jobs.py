@@ -119,10 +119,11 @@ def _submit(operation_id: int, lock: SubmitLock) -> str:
             services.submitted(op)
             schedule_poll()
             return "found already submitted"
+    if not lock.refresh():
+        return "another worker took over"  # it reads the device's state before it submits
     crash_point("before_submit")
     services.start_submitting(op)
     crash_point("after_submitting_recorded")
-    lock.refresh()
     try:
         transaction_id = _submit_to_provider(op, gateway)
     except provider.RateLimited as exc:

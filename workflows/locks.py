@@ -14,6 +14,8 @@ from pathlib import Path
 from redis import Redis
 
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+_REFRESH = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) "
+            "else return 0 end")
 _HOST = socket.gethostname()
 
 
@@ -47,9 +49,10 @@ class SubmitLock:
             return bool(self.connection.set(self.key, self.token, nx=True, ex=self.ttl))
         return False
 
-    def refresh(self) -> None:
-        """Before each provider call, so that the lock outlives the call."""
-        self.connection.expire(self.key, self.ttl)
+    def refresh(self) -> bool:
+        """Before the submit call, so that the lock outlives it. False if the lock is no longer
+        ours (a slow read outlived the TTL and another worker took over): then do not submit."""
+        return bool(self.connection.eval(_REFRESH, 1, self.key, self.token, self.ttl))
 
     def release(self) -> None:
         self.connection.eval(_RELEASE, 1, self.key, self.token)
