@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 # Live-update polls send this header (see _progress.html): they are not the person's activity.
@@ -26,7 +27,7 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, expired)
                 if request.headers.get("HX-Request"):
-                    return HttpResponseClientRedirect(settings.LOGIN_URL_PATH)
+                    return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

@@ -161,7 +161,6 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
 
 LOGIN_URL = "login"
-LOGIN_URL_PATH = "/login/"
 LOGIN_REDIRECT_URL = "devices:list"
 LOGOUT_REDIRECT_URL = "login"
 

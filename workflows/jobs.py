@@ -46,12 +46,21 @@ def enqueue_submit(operation_id: int) -> None:
     def enqueue() -> None:
         crash_point("before_enqueue")
         try:
-            _queue().enqueue(submit_operation, operation_id, job_timeout=120, retry=RETRY)
+            _enqueue_submit_job(operation_id)
         except Exception as exc:  # any Redis failure: the reconciler takes over
             log.warning("Operation %s committed but not enqueued (%s); the reconciler will pick it up",
                         operation_id, exc)
 
     transaction.on_commit(enqueue)
+
+
+def _enqueue_submit_job(operation_id: int, delay: float = 0) -> None:
+    """The one way a submit job is put on the queue: now, or after `delay` seconds (RQ's scheduler)."""
+    options = {"job_timeout": 120, "retry": RETRY}
+    if delay > 0:
+        _queue().enqueue_in(timedelta(seconds=delay), submit_operation, operation_id, **options)
+    else:
+        _queue().enqueue(submit_operation, operation_id, **options)
 
 
 def _lock_ttl() -> int:
@@ -60,12 +69,17 @@ def _lock_ttl() -> int:
 
 
 def schedule_poll(delay: float | None = None) -> bool:
-    """Schedule the next poll unless one is already scheduled; True when this call scheduled it."""
+    """Schedule the next poll unless one is already scheduled; True when this call scheduled it.
+
+    A delay of 0 enqueues it at once, without RQ's scheduler (which may be what was lost)."""
     delay = settings.OPERATION_POLL_SECONDS if delay is None else delay
     connection = _queue().connection
-    if not connection.set(POLL_LOCK, "1", nx=True, ex=max(5, int(delay * 5))):
+    if not connection.set(POLL_LOCK, "1", nx=True, ex=max(5, int(max(delay, settings.OPERATION_POLL_SECONDS) * 5))):
         return False
-    _queue().enqueue_in(timedelta(seconds=delay), poll_operations, retry=RETRY)
+    if delay > 0:
+        _queue().enqueue_in(timedelta(seconds=delay), poll_operations, retry=RETRY)
+    else:
+        _queue().enqueue(poll_operations, retry=RETRY)
     return True
 
 
@@ -87,7 +101,7 @@ def submit_operation(operation_id: int) -> str:
     lock = SubmitLock(_queue().connection, operation_id, _lock_ttl())
     if not lock.acquire():
         # Another live worker has it. Look again after its lock would have expired, in case it dies.
-        _queue().enqueue_in(timedelta(seconds=_lock_ttl()), submit_operation, operation_id, retry=RETRY)
+        _enqueue_submit_job(operation_id, delay=_lock_ttl())
         return "another worker is submitting it"
     try:
         return _submit(operation_id, lock)
@@ -154,7 +168,7 @@ def _retry_later(op: Operation, exc: provider.ProviderError) -> str:
     delay *= 0.5 + random.random()
     log.info("Operation %s: %s; trying again in %.1fs", op.pk, exc.message, delay)
     services.note_provider_problem(op, exc.message)
-    _queue().enqueue_in(timedelta(seconds=delay), submit_operation, op.pk, retry=RETRY)
+    _enqueue_submit_job(op.pk, delay=delay)
     return "retry"
 
 
@@ -199,11 +213,11 @@ def reconcile(quiet_seconds: float | None = None) -> dict:
     queued = list(Operation.objects.filter(state__in=(State.QUEUED, State.SUBMITTING),
                                            updated_at__lte=quiet_since).values_list("pk", flat=True))
     for pk in queued:
-        _queue().enqueue(submit_operation, pk, job_timeout=120, retry=RETRY)
+        _enqueue_submit_job(pk)
     polling = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
-    if polling:  # poll now, not through the scheduler, which may itself be what was lost
-        _queue().connection.set(POLL_LOCK, "1", ex=max(5, int(settings.OPERATION_POLL_SECONDS * 5)))
-        _queue().enqueue(poll_operations, retry=RETRY)
+    if polling:  # a poll now, even if the lock says one is scheduled: that one may have been lost
+        _queue().connection.delete(POLL_LOCK)
+        schedule_poll(0)
     return {"resubmitted": len(queued), "polling": polling}
 
 
