@@ -10,7 +10,7 @@ MAX_ID = 2**63 - 1
 def _check_ids(field, values) -> None:
     for value in values:
         text = str(value)
-        if not text.isdigit() or int(text) > MAX_ID:
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:  # '²'.isdigit() is True
             raise ValidationError(field.error_messages["invalid_pk_value"] if "invalid_pk_value" in field.error_messages
                                   else field.error_messages["invalid_choice"], code="invalid_pk_value",
                                   params={"pk": text[:30], "value": text[:30]})
