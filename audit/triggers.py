@@ -1,4 +1,9 @@
-"""Database triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) of audit rows."""
+"""Database triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) of audit rows.
+
+Migrations own them (0002 made them; 0004 puts back the ones SQLite lost when 0003 rebuilt the
+table). A migration that rebuilds `audit_auditevent` must install them again: the `audit.E001`
+system check (audit.checks) refuses to let the portal run without them.
+"""
 
 TABLE = "audit_auditevent"
 MESSAGE = "audit_auditevent is append-only"
@@ -12,8 +17,12 @@ SQLITE_INSTALL = [
 SQLITE_UNINSTALL = ["DROP TRIGGER IF EXISTS audit_no_update", "DROP TRIGGER IF EXISTS audit_no_delete"]
 
 POSTGRES_INSTALL = [
+    # TRUNCATE of an empty table removes no row, so it is let through (Django's flush sends one).
     f"""CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$""",
+        BEGIN
+          IF TG_OP = 'TRUNCATE' AND NOT EXISTS (SELECT 1 FROM {TABLE}) THEN RETURN NULL; END IF;
+          RAISE EXCEPTION '{MESSAGE}';
+        END $$""",
     f"CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {TABLE} "
     "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
     f"CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {TABLE} "
@@ -21,6 +30,8 @@ POSTGRES_INSTALL = [
 ]
 POSTGRES_UNINSTALL = [f"DROP TRIGGER IF EXISTS audit_no_change ON {TABLE}",
                       f"DROP TRIGGER IF EXISTS audit_no_truncate ON {TABLE}"]
+# The triggers each database must have for the guard to be whole.
+REQUIRED = {"sqlite": {"audit_no_update", "audit_no_delete"}, "postgresql": {"audit_no_change", "audit_no_truncate"}}
 
 
 def _statements(vendor: str, install: bool) -> list[str]:
@@ -38,7 +49,30 @@ def install(connection) -> None:
 
 
 def uninstall(connection) -> None:
-    """Only for reversing the migration, and for emptying a test database between tests."""
+    """Only for reversing the migration."""
     with connection.cursor() as cursor:
         for sql in _statements(connection.vendor, False):
             cursor.execute(sql)
+
+
+def definitions(connection) -> dict[str, str]:
+    """The triggers on the audit table as the database holds them: name → the SQL that creates it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c "
+                           "ON c.oid = t.tgrelid WHERE c.relname = %s AND NOT t.tgisinternal", [TABLE])
+        else:
+            raise NotImplementedError(f"No append-only triggers for {connection.vendor}")
+        return dict(cursor.fetchall())
+
+
+def missing(connection) -> list[str]:
+    """The guard's triggers that are not on the table (empty when the guard is whole)."""
+    return sorted(REQUIRED.get(connection.vendor, set()) - set(definitions(connection)))
+
+
+def table_exists(connection) -> bool:
+    with connection.cursor() as cursor:
+        return TABLE in connection.introspection.table_names(cursor)

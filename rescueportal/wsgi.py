@@ -4,3 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rescueportal.settings")
 application = get_wsgi_application()
+
+# gunicorn runs no system checks: refuse to serve on an audit trail that is not append-only.
+from audit.checks import refuse_without_guard  # noqa: E402
+
+refuse_without_guard()

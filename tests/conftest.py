@@ -5,11 +5,10 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
-from accounts.capabilities import ensure_catalogue
-from accounts.models import Capability, Role
-from audit import triggers
+from audit.models import AuditEvent
 from demo import embedded_redis
 from tests.factories import OwnerFactory
+from tests.support.audit_trail import guard_lifted
 from tests.support.processes import start_worker, stop
 from tests.support.simulator import SimulatorProcess
 
@@ -36,26 +35,34 @@ def _empty_redis(redis_url):
     redis.Redis.from_url(redis_url).flushdb()
 
 
-@pytest.fixture(autouse=True)
-def _database_ready(request):
-    """Every database test runs with the capability catalogue and the audit trail's append-only
-    triggers in place.
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return "transactional_db" in item.fixturenames or bool(marker and marker.kwargs.get("transaction"))
 
-    A transactional test ends with pytest-django emptying every table, which the triggers
-    rightly refuse; they are lifted for that teardown only and put back before the next test.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    names = request.fixturenames
-    if marker is None and "db" not in names and "transactional_db" not in names:
+
+def pytest_collection_modifyitems(items):
+    """A transactional test ends with every table emptied, the rows the migrations made (the
+    capability catalogue, the roles) included: Django's serialized rollback loads them back before
+    the next one, so each test sees the database as `migrate` left it, not as a fixture remade it."""
+    for item in items:
+        if _transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:
+            item.fixturenames.append("django_db_serialized_rollback")
+
+
+@pytest.fixture(autouse=True)
+def _audit_rows_lifted_before_flush(request):
+    """After a transactional test pytest-django empties every table, which the audit trail's
+    append-only triggers refuse while audit rows are left, rightly. So the test's audit rows are
+    removed first with the triggers lifted, and the triggers are put back exactly as they were (never
+    added where the migrations did not make them); the flush then finds an empty audit table,
+    which the guard lets it empty."""
+    if not _transactional(request.node):
         yield
         return
-    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
-    request.getfixturevalue("transactional_db" if transactional else "db")
-    triggers.install(connection)
-    ensure_catalogue(Capability, Role)  # a transactional test's teardown empties the migration's rows too
+    request.getfixturevalue("transactional_db")  # so its flush comes after this teardown
     yield
-    if transactional:
-        triggers.uninstall(connection)
+    with guard_lifted(connection):
+        AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
 
 
 @pytest.fixture(autouse=True)

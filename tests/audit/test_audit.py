@@ -11,10 +11,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from audit import triggers
 from audit.models import AppendOnlyError, AuditEvent
 from audit.services import client_ip, record
 from tests.factories import DeviceFactory, UserFactory
+from tests.support.audit_trail import guard_lifted
 from tests.support.processes import MANAGE, child_env
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,8 @@ def verify(*args: str) -> str:
 
 def tamper(sql: str, params=()) -> None:
     """Change the table behind the application's back, as someone with database access could."""
-    triggers.uninstall(connection)
-    with connection.cursor() as cursor:
+    with guard_lifted(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-    triggers.install(connection)
 
 
 def test_events_form_an_intact_chain():

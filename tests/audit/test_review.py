@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import capabilities as caps
-from audit import triggers
 from audit.chain import GENESIS, digest, row_values
 from audit.digest import write_digest
 from audit.models import AuditEvent
 from audit.services import record
 from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+from tests.support.audit_trail import guard_lifted
 from workflows.models import Operation
 
 pytestmark = pytest.mark.django_db
@@ -114,19 +114,18 @@ def test_rewriting_the_whole_table_is_caught_by_the_signed_digest(auditor_client
     head = AuditEvent.objects.order_by("-seq").first().seq  # the auditor's login is an event too
     assert write_digest()["seq"] == head
     # Someone with database access rewrites event 3 and recomputes every hash after it.
-    triggers.uninstall(connection)
-    events = list(AuditEvent.objects.order_by("seq"))
-    AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
-    prev = GENESIS
-    for event in events:
-        values = row_values(event)
-        if event.seq == 3:
-            values["detail"] = {"i": "nothing to see"}
-        event.prev_hash, event.hash = prev, digest(values, prev)
-        event.detail = values["detail"]
-        prev = event.hash
-    AuditEvent.objects.bulk_create(events)
-    triggers.install(connection)
+    with guard_lifted():
+        events = list(AuditEvent.objects.order_by("seq"))
+        AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
+        prev = GENESIS
+        for event in events:
+            values = row_values(event)
+            if event.seq == 3:
+                values["detail"] = {"i": "nothing to see"}
+            event.prev_hash, event.hash = prev, digest(values, prev)
+            event.detail = values["detail"]
+            prev = event.hash
+        AuditEvent.objects.bulk_create(events)
 
     with pytest.raises(CommandError, match=rf"event {head} no longer has the hash signed .*rewritten"):
         call_command("verify_audit")
@@ -137,10 +136,8 @@ def test_rewriting_the_whole_table_is_caught_by_the_signed_digest(auditor_client
 def test_integrity_page_names_the_broken_event(auditor_client):
     for i in range(4):
         record("user.permission.grant", "succeeded", detail={"i": i})
-    triggers.uninstall(connection)
-    with connection.cursor() as cursor:
+    with guard_lifted(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET reason = 'edited' WHERE seq = 2")
-    triggers.install(connection)
     html = auditor_client.get(reverse("audit:integrity")).content.decode()
     assert "Broken at event 2" in html
 

@@ -9,10 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audit import triggers
 from audit.models import AuditEvent
 from tests.factories import DeviceFactory
-from tests.support.audit_trail import bulk_trail
+from tests.support.audit_trail import bulk_trail, guard_lifted
 
 pytestmark = pytest.mark.django_db
 LOG = reverse("audit:log")
@@ -25,11 +24,10 @@ def big_trail(django_db_setup, django_db_blocker):
         devices = [DeviceFactory(hostname=f"trail-{i}") for i in range(3)]
         bulk_trail(100_000, devices=devices)
         yield devices
-        triggers.uninstall(connection)  # the ORM refuses to delete audit rows, rightly
-        AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
+        with guard_lifted():  # the ORM refuses to delete audit rows, rightly
+            AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
         for device in devices:
             device.delete()
-        triggers.install(connection)
 
 
 def seqs(response) -> list[int]:

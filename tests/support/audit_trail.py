@@ -1,8 +1,12 @@
 """A long, valid audit trail made in bulk (100,000 record() calls would take minutes)."""
 
 import random
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection as default_connection
+
+from audit import triggers
 from audit.chain import GENESIS, digest
 from audit.models import AuditEvent
 
@@ -36,3 +40,22 @@ def bulk_trail(count: int, devices=(), usernames=("alice", "bob", "carol"), seed
             AuditEvent.objects.bulk_create(rows)
             rows = []
     AuditEvent.objects.bulk_create(rows)
+
+
+@contextmanager
+def guard_lifted(connection=None):
+    """Lift the append-only triggers for a moment, as someone with database access could (to tamper,
+    or to empty a test database), then put back exactly the triggers that were there: a guard the
+    migrations did not make is never made here."""
+    connection = connection or default_connection
+    saved = triggers.definitions(connection)
+    with connection.cursor() as cursor:
+        for name in saved:
+            cursor.execute(f"DROP TRIGGER {name}" + (f" ON {triggers.TABLE}" if connection.vendor == "postgresql"
+                                                      else ""))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for sql in saved.values():
+                cursor.execute(sql)

@@ -94,3 +94,33 @@ def stop(process: subprocess.Popen, sig: int | None = None, timeout: float = 15)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
     return process.returncode
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_path: Path):
+    """The URL of a new, empty database of the suite's kind (a file, or a PostgreSQL database made
+    for the test and dropped after it), for tests that migrate from zero as `make run` does."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"rescueportal_fresh_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"] or None,
+                            host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    try:
+        yield f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """`python manage.py ARGS` in its own process, as a person types it; never raises on failure."""
+    return subprocess.run([sys.executable, MANAGE, *args], env=env or child_env(), capture_output=True, text=True,
+                          timeout=timeout)

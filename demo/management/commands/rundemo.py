@@ -64,6 +64,7 @@ class Command(BaseCommand):
         if not _port_free(port):
             raise CommandError(f"Port {port} is already in use. Stop what uses it, or run: PORT=8001 make run")
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("check", tags=["audit"])  # the audit trail is append-only, or nothing starts
         user, password = ensure_account_owner("owner", settings.VAR_DIR / "demo_owner_password")
 
         if not os.environ.get("SOFTLAYER_ENDPOINT_URL"):
