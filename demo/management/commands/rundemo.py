@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import ensure_account_owner
 from demo import embedded_redis
+from demo.family import AlreadyRunning, Family, RunLock
 from demo.seed import seed_users
 from devices.provider import ProviderError
 from devices.services import sync_devices
@@ -43,24 +44,34 @@ class Command(BaseCommand):
         parser.add_argument("--devices", type=int, default=int(os.environ.get("SIMULATOR_DEVICES", 40)))
 
     def handle(self, *args, **options) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        lock = RunLock(settings.VAR_DIR / "run.lock")
         try:
-            self._run(options["port"], options["devices"])
+            lock.acquire(port=options["port"])
+        except AlreadyRunning as running:
+            info = running.info
+            raise CommandError(
+                f"Rescue Portal is already running from this folder (process {info.get('pid', '?')}"
+                + (f", {info['url']}" if info.get("url") else "") + "). Stop it with Ctrl-C in its terminal "
+                f"(or: kill {info.get('pid', 'PID')}), then run `make run` again.") from None
+        for signum in (signal.SIGTERM, signal.SIGHUP):  # a kill, a closed terminal: stop as for Ctrl-C
+            signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        self.family = Family()
+        try:
+            self._run(options["port"], options["devices"], lock)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
-            self._stop_children()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop short
+            self.family.stop()
+            self.stdout.write("Stopped.")
 
     def _spawn(self, name: str, argv: list[str], **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(argv, **kwargs)
-        self.children.append((name, process))
-        return process
+        return self.family.spawn(name, argv, **kwargs)
 
     def _manage(self, name: str, *args: str, **kwargs) -> subprocess.Popen:
         return self._spawn(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *args], **kwargs)
 
-    def _run(self, port: int, devices: int) -> None:
+    def _run(self, port: int, devices: int, lock: RunLock) -> None:
         if not _port_free(port):
             raise CommandError(f"Port {port} is already in use. Stop what uses it, or run: PORT=8001 make run")
         call_command("migrate", interactive=False, verbosity=0)
@@ -74,8 +85,9 @@ class Command(BaseCommand):
             sim = self._manage("simulator", "runsimulator", "--port", str(sim_port), "--devices", str(devices))
             _wait_for_port(sim_port, sim, "The SoftLayer simulator")
         if not os.environ.get("REDIS_URL"):
-            redis_process = embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET, settings.VAR_DIR / "redis")
-            self.children.append(("redis", redis_process))
+            redis_process = embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET, settings.VAR_DIR / "redis",
+                                                 process_group=self.family.pgid)
+            self.family.adopt("redis", redis_process)
             self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
 
         try:
@@ -94,6 +106,7 @@ class Command(BaseCommand):
         ])
         _wait_for_port(port, web, "The web server")
         host = urlparse(f"http://127.0.0.1:{port}/")
+        lock.update(url=host.geturl())
         self.stdout.write(self.style.SUCCESS(
             f"\nRescue Portal is running at {host.geturl()}\n"
             f"Log in as the account owner: username {user.username}  password {password}\n"
@@ -101,18 +114,7 @@ class Command(BaseCommand):
             + "".join(f"  username {name:<17} password {secret}  ({what})\n" for name, secret, what in people)
             + "Press Ctrl-C to stop everything.\n"))
         while True:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    raise CommandError(f"The {name} process exited with code {process.returncode}; stopping.")
+            if exited := self.family.first_exited():
+                name, process = exited
+                raise CommandError(f"The {name} process exited with code {process.returncode}; stopping.")
             time.sleep(0.5)
-
-    def _stop_children(self) -> None:
-        for _name, process in reversed(self.children):
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + 10
-        for _name, process in reversed(self.children):
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
