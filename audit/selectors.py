@@ -61,26 +61,23 @@ def device_timeline(device, limit: int = 20) -> list[AuditEvent]:
 
 
 def operation_story(operation) -> list[AuditEvent]:
-    """Every event of the operation, and the reveals of the device's password while it lasted."""
-    end = operation.exited_at if getattr(operation, "exited_at", None) else None
+    """Every event of the operation, of the Restart or Continue that ended it (who, how), and the
+    reveals of the device's password while it lasted."""
+    end = getattr(operation, "exited_at", None)
     reveals = Q(device_id=operation.device_id, event="device.credentials.reveal",
                 created_at__gte=operation.created_at)
     if end:
         reveals &= Q(created_at__lte=end)
-    return list(AuditEvent.objects.filter(Q(operation_id=operation.pk) | reveals).order_by("seq"))
+    ended_by = Q(operation_id=operation.ended_by_id) if getattr(operation, "ended_by_id", None) else Q(pk__in=[])
+    return list(AuditEvent.objects.filter(Q(operation_id=operation.pk) | ended_by | reveals).order_by("seq"))
 
 
 def past_rescues(queryset):
     """Rescue and boot-from-image operations with when they reached rescue, when the device left it
-    (the next restart / unload that finished), and the password reveals in between."""
+    (the Restart or Continue that ended it), and the password reveals in between."""
     from workflows.models import Operation
 
-    exits = Operation.objects.filter(
-        device_id=OuterRef("device_id"), kind__in=[Operation.Kind.RESTART, Operation.Kind.UNLOAD_IMAGE],
-        state=Operation.State.NORMAL, created_at__gt=OuterRef("created_at")).order_by("created_at")
-    queryset = queryset.filter(kind__in=[Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE]).annotate(
-        exited_at=Subquery(exits.values("finished_at")[:1]),
-    )
+    queryset = queryset.filter(kind__in=[Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE])
     reveal_counts = AuditEvent.objects.filter(
         device_id=OuterRef("device_id"), event="device.credentials.reveal", outcome="succeeded",
         created_at__gte=OuterRef("created_at"),
@@ -89,13 +86,14 @@ def past_rescues(queryset):
     return queryset.annotate(
         reveals=Coalesce(Subquery(reveal_counts[:1]), Value(0)),
         reached_rescue=F("finished_at"),
-    ).select_related("device", "requested_by").order_by("-created_at")
+    ).select_related("device", "requested_by", "ended_by__requested_by").order_by("-created_at")
 
 
 def time_in_rescue(operation, now) -> float | None:
     """Seconds between reaching rescue and leaving it (or now, while still in it)."""
     from workflows.models import Operation
 
-    if operation.state not in (Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED) or not operation.finished_at:
+    reached = (Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED, Operation.State.EXITED)
+    if operation.state not in reached or not operation.finished_at:
         return None
     return ((operation.exited_at or now) - operation.finished_at).total_seconds()

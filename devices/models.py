@@ -4,8 +4,9 @@ from django.db import models
 class Device(models.Model):
     """A mirror of one virtual server or bare metal server of the SoftLayer account.
 
-    Rows are written only by the inventory sync (devices.services); a device that disappears
-    from the account keeps its row, marked `vanished_at`, because its history must stay.
+    Rows are written only by devices.services (the sync, and what the workflows report through it);
+    a device that disappears from the account keeps its row, marked `vanished_at`, because its
+    history must stay.
     """
 
     class Kind(models.TextChoices):
@@ -51,6 +52,10 @@ class Device(models.Model):
     provisioned_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    observed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the newest look behind status, power and transaction began: an older look never "
+                  "overwrites them (a sync that read its list before a poll does not undo the poll).")
     vanished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

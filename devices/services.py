@@ -1,9 +1,16 @@
-"""Writes to the device inventory. The sync is the only writer of Device rows' provider fields."""
+"""Writes to the device inventory: the only module that writes Device rows.
+
+The sync mirrors the account. The workflows report what their operations did and saw through
+`report_status` and `report_observation`. Status, power and the transaction's name are each
+stamped with the start of the look behind them (`observed_at`), so the sync and the polls never
+overwrite a newer look with an older one.
+"""
 
 import ipaddress
 import logging
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -12,11 +19,12 @@ from .provider import BARE_METAL, VIRTUAL, Gateway, ProviderError
 
 log = logging.getLogger(__name__)
 
-# The provider fields the sync owns; status (owned by workflows) is never touched here.
+# What the sync copies as it finds it; the volatile fields below it writes only when its look is the newest.
 SYNCED_FIELDS = [
     "hostname", "domain", "fqdn", "datacenter", "datacenter_long_name", "public_ip", "private_ip",
-    "os_name", "os_reference_code", "os_family", "memory_mb", "cpus", "provisioned_at", "provider_transaction",
+    "os_name", "os_reference_code", "os_family", "memory_mb", "cpus", "provisioned_at",
 ]
+VOLATILE_FIELDS = ["provider_transaction", "power_state"]
 
 
 def _ip(value) -> str | None:
@@ -102,15 +110,17 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
         run.save()
         log.warning("Inventory sync failed after %s API calls: %s", gateway.calls, exc.message)
         raise
-    now = timezone.now()
+    looked_at, now = run.started_at, timezone.now()  # the lists were read after `looked_at`
     with transaction.atomic():
         _one_sync_writes_at_a_time()
         existing = {(d.kind, d.provider_id): d for d in Device.objects.all()}
-        to_create, to_update, restored = [], [], 0
+        to_create, to_update, fresher, restored = [], [], [], 0
         for key, fields in remote.items():
+            volatile = {name: fields.pop(name) for name in VOLATILE_FIELDS if name in fields}
             device = existing.get(key)
             if device is None:
-                to_create.append(Device(kind=key[0], provider_id=key[1], last_synced_at=now, **fields))
+                to_create.append(Device(kind=key[0], provider_id=key[1], last_synced_at=now, observed_at=looked_at,
+                                        **fields, **volatile))
                 continue
             if device.vanished_at is not None:
                 device.vanished_at = None
@@ -120,13 +130,17 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
                 to_update.append(device)
             for name, value in fields.items():
                 setattr(device, name, value)
+            if changes := _volatile_changes(device, volatile, looked_at):
+                fresher.append((device.pk, changes))
         Device.objects.bulk_create(to_create, batch_size=500)
-        Device.objects.bulk_update(to_update, [*SYNCED_FIELDS, "power_state", "vanished_at"], batch_size=500)
+        Device.objects.bulk_update(to_update, [*SYNCED_FIELDS, "vanished_at"], batch_size=500)
+        for pk, changes in fresher:
+            report_observation(pk, looked_at, **changes)
         gone = [d.pk for key, d in existing.items() if key not in remote and d.vanished_at is None]
         for start in range(0, len(gone), 500):
             Device.objects.filter(pk__in=gone[start:start + 500]).update(vanished_at=now)
         Device.objects.filter(vanished_at__isnull=True).update(last_synced_at=now)
-        run.created, run.updated = len(to_create), len(to_update) - restored
+        run.created, run.updated = len(to_create), len({d.pk for d in to_update} | {pk for pk, _ in fresher}) - restored
         run.vanished, run.restored = len(gone), restored
         run.total, run.api_calls, run.finished_at = len(remote), gateway.calls, timezone.now()
         run.save()
@@ -135,12 +149,39 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
     return run
 
 
+def _volatile_changes(device: Device, seen: dict, looked_at) -> dict:
+    """What a sync's look changes in status, power and transaction; nothing if a newer look was recorded.
+
+    A device marked Failed that the provider shows running with no transaction is Normal again:
+    a failed operation does not brand a running server.
+    """
+    if device.observed_at is not None and device.observed_at > looked_at:
+        return {}
+    truth = dict(seen)
+    idle = not truth.get("provider_transaction") and truth.get("power_state") != Device.Power.OFF
+    if device.status == Device.Status.FAILED and idle:
+        truth["status"] = Device.Status.NORMAL
+    return {name: value for name, value in truth.items() if getattr(device, name) != value}
+
+
+def report_observation(device_id: int, seen_at, **fields) -> bool:
+    """A look at one device (a sync, a poll, a live read) that began at `seen_at`: status, power and
+    transaction are written unless a newer look was already recorded. True when written."""
+    newer_recorded = Q(observed_at__gt=seen_at)
+    return Device.objects.filter(pk=device_id).exclude(newer_recorded).update(observed_at=seen_at, **fields) > 0
+
+
+def report_status(device_id: int, status: str, **fields) -> None:
+    """An operation's news about its device (requested, done, failed): the newest fact there is."""
+    Device.objects.filter(pk=device_id).update(status=status, observed_at=timezone.now(), **fields)
+
+
 def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Device:
     """Read the device's power state live (while a person waits for the page) and keep it; raises ProviderError."""
+    seen_at = timezone.now()
     state = (gateway or Gateway(interactive=True)).power_state(device.kind, device.provider_id)
-    if device.power_state != state:
+    if device.power_state != state and report_observation(device.pk, seen_at, power_state=state):
         device.power_state = state
-        device.save(update_fields=["power_state"])
     return device
 
 

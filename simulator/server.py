@@ -18,6 +18,7 @@ from typing import Any
 
 from .world import (
     BARE_METAL,
+    CONTENT_FAULTS,
     INJECTABLE_FAULTS,
     PUBLIC_ISO_IMAGES,
     TRANSPORT_FAULTS,
@@ -212,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
         if rule and rule.fault == "lost_response":  # done at the provider; the answer never arrives
             self.close_connection = True
             return self.connection.close()
+        if rule and rule.fault == "drop_row" and isinstance(result.value, list) and result.value:
+            result = Result(result.value[1:], None if result.total is None else result.total - 1)
         payload = xmlrpc.client.dumps((result.value,), methodresponse=True, allow_none=True).encode("utf-8")
         extra = {"SoftLayer-Total-Items": str(result.total)} if result.total is not None else None
         self._send(200, payload, "text/xml", extra)
@@ -236,7 +239,7 @@ class Handler(BaseHTTPRequestHandler):
                         world.fault_rules.clear()
                     return self._json(200, {"ok": True})
                 fault = payload.get("fault")
-                if fault not in INJECTABLE_FAULTS and fault not in TRANSPORT_FAULTS:
+                if fault not in INJECTABLE_FAULTS and fault not in TRANSPORT_FAULTS | CONTENT_FAULTS:
                     return self._json(400, {"error": f"unknown fault {fault!r}"})
                 rule = FaultRule(fault=fault, method=payload.get("method", "*"), count=int(payload.get("count", 1)),
                                  seconds=float(payload.get("seconds", 0)))

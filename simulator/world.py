@@ -89,6 +89,8 @@ INJECTABLE_FAULTS = {
 }
 # Faults below the XML-RPC layer: an HTTP error status, a slow answer, a reset, a lost answer.
 TRANSPORT_FAULTS = {"http_500", "http_503", "latency", "reset", "lost_response"}
+# Faults in an answer's content: a list that leaves out its first row (an eventually consistent read).
+CONTENT_FAULTS = {"drop_row"}
 
 
 @dataclass
@@ -358,6 +360,7 @@ class World:
 
 __all__ = [
     "BARE_METAL",
+    "CONTENT_FAULTS",
     "INJECTABLE_FAULTS",
     "PUBLIC_ISO_IMAGES",
     "TRANSPORT_FAULTS",

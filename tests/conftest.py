@@ -75,8 +75,10 @@ def pytest_collection_modifyitems(items):
     capability catalogue, the roles) included: Django's serialized rollback loads them back before
     the next one, so each test sees the database as `migrate` left it, not as a fixture remade it."""
     for item in items:
-        if _transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:
-            item.fixturenames.append("django_db_serialized_rollback")
+        if _transactional(item):
+            marker = item.get_closest_marker("django_db")
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
 @pytest.fixture(autouse=True)

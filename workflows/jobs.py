@@ -157,8 +157,21 @@ def _submit(operation_id: int, lock: SubmitLock) -> str:
         return "refused"
     crash_point("after_provider_accepted")
     services.submitted(op, transaction_id)
+    _first_look(op, gateway)
     schedule_poll()
     return "submitted"
+
+
+def _first_look(op: Operation, gateway: provider.Gateway) -> None:
+    """Read the device once right after SoftLayer took the request, so the first status the portal
+    keeps is the transaction's first (powering down): any later one means it boots. A failed read
+    is left to the next poll."""
+    seen_at = timezone.now()
+    try:
+        remote = provider.progress_of_one(gateway, op.device.kind, op.device.provider_id)
+    except provider.ProviderError:
+        return
+    services.apply_progress(op, remote, seen_at)
 
 
 def _retry_later(op: Operation, exc: provider.ProviderError) -> str:
@@ -183,6 +196,7 @@ def poll_operations() -> dict:
         by_kind[op.device.kind].append(op)
     gateway = provider.Gateway()
     for kind, ops in by_kind.items():
+        seen_at = timezone.now()
         try:
             remote = provider.progress(gateway, kind, [op.device.provider_id for op in ops])
         except provider.ProviderError as exc:
@@ -193,12 +207,32 @@ def poll_operations() -> dict:
             continue
         crash_point("during_poll")
         for op in ops:
-            if not services.expire_if_stuck(op):  # a transaction that never ends must not hold forever
-                services.apply_progress(op, remote.get(op.device.provider_id))
+            if services.expire_if_stuck(op):  # a transaction that never ends must not hold forever
+                continue
+            row = remote.get(op.device.provider_id)
+            if row is None:
+                _look_directly(op, gateway)
+            else:
+                services.apply_progress(op, row, seen_at)
     still = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
     if still:
         schedule_poll()
     return {"operations": len(in_flight), "api_calls": gateway.calls, "still_in_flight": still}
+
+
+def _look_directly(op: Operation, gateway: provider.Gateway) -> None:
+    """A device missing from the poll's list is read by id: only SoftLayer's own "not found" ends
+    the operation as gone; any other answer is progress, or a problem to wait out."""
+    seen_at = timezone.now()
+    try:
+        remote = provider.progress_of_one(gateway, op.device.kind, op.device.provider_id)
+    except provider.DeviceNotFound:
+        services.device_gone(op)
+        return
+    except provider.ProviderError as exc:
+        services.note_provider_problem(op, exc.message)
+        return
+    services.apply_progress(op, remote, seen_at)
 
 
 def reconcile(quiet_seconds: float | None = None) -> dict:

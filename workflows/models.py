@@ -24,6 +24,7 @@ class Operation(models.Model):
         IN_RESCUE = "in_rescue", "In rescue"
         IMAGE_MOUNTED = "image_mounted", "Booted from the image"
         NORMAL = "normal", "Back to normal"
+        EXITED = "exited", "Exited"  # a rescue or image boot that a later Restart or Continue ended
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -45,6 +46,11 @@ class Operation(models.Model):
     saw_power_off = models.BooleanField(default=False)
     submit_attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    device_status_before = models.CharField(max_length=32, blank=True,
+                                            help_text="The device's status when asked; restored if nothing was sent.")
+    ended_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="ended",
+                                 help_text="The Restart or Continue that took the device out of this rescue.")
+    exited_at = models.DateTimeField(null=True, blank=True)
     confirmation = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False,
                                     help_text="The nonce of the Yes that asked for it: a replayed Yes is refused.")
     provider_problem = models.CharField(max_length=500, blank=True,

@@ -10,13 +10,14 @@ from devices.models import Device
 from devices.selectors import rescue_environment
 
 from .models import Operation
+from .rules import state_blocker
 
 RECOMMENDED_ISO = "WindowsRescueStandalone.iso"
 
 
 def operation_for(user, pk: int) -> Operation:
-    return get_object_or_404(Operation.objects.select_related("device", "requested_by").filter(
-        device__in=policy.devices_for(user)), pk=pk)
+    visible = Operation.objects.filter(device__in=policy.devices_for(user))
+    return get_object_or_404(visible.select_related("device", "requested_by", "ended_by__requested_by"), pk=pk)
 
 
 def active_operation(device: Device) -> Operation | None:
@@ -51,6 +52,8 @@ def preflight(device: Device, kind: str) -> Preflight:
         check.blockers.append(f"{check.running.get_kind_display()} is already in progress on this device.")
     if device.vanished_at:
         check.blockers.append("This device is no longer in the SoftLayer account.")
+    if not check.running and (blocker := state_blocker(device, kind)):
+        check.blockers.append(blocker)
     try:
         remote = provider.Gateway(interactive=True).get_device(device.kind, device.provider_id, mask=(
             "mask[id,activeTransaction[transactionStatus[friendlyName]]]"))

@@ -9,14 +9,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import policy
 from accounts.capabilities import REMOTE_MANAGEMENT, SERVER_RELOAD
 from audit.services import record
+from devices import services as inventory
 from devices.models import Device
 
+from . import progress
 from .models import Operation
+from .rules import state_blocker
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +70,19 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
     _refuse_replay(event, confirmation, device, request)
     if device.vanished_at is not None:
         raise OperationRefused("This device is no longer in the SoftLayer account.", status=409)
+    if blocker := state_blocker(device, kind):
+        record(event, "denied", request=request, device=device, reason=blocker)
+        raise OperationRefused(blocker, status=409)
     now = timezone.now()
     op = Operation(device=device, requested_by=user, kind=kind, reason=reason.strip()[:500], rescue_os=rescue_os,
-                   confirmation=confirmation or None,
+                   confirmation=confirmation or None, device_status_before=device.status,
                    iso_image_id=(iso_image or {}).get("id"), iso_image_name=(iso_image or {}).get("name", ""),
                    deadline_at=now + timedelta(minutes=settings.OPERATION_DEADLINE_MINUTES))
     try:
         with transaction.atomic():
             op.save()
             if kind in (Kind.RESCUE, Kind.BOOT_IMAGE):
-                Device.objects.filter(pk=device.pk).update(status=Device.Status.RESCUE_IN_PROGRESS)
+                inventory.report_status(device.pk, Device.Status.RESCUE_IN_PROGRESS)
             _audit(op, "requested", request=request)
             enqueue_submit(op.pk)
     except IntegrityError:
@@ -118,13 +123,27 @@ def submitted(op: Operation, transaction_id: int | None = None) -> None:
         _audit(op, "requested", step="accepted by SoftLayer")
 
 
+def _end(op: Operation, **fields) -> bool:
+    """Move an active operation to its end once: False if another job already ended it."""
+    fields["updated_at"] = timezone.now()
+    if not Operation.objects.filter(pk=op.pk, state__in=Operation.ACTIVE_STATES).update(**fields):
+        op.refresh_from_db()
+        return False
+    for name, value in fields.items():
+        setattr(op, name, value)
+    return True
+
+
 def fail(op: Operation, message: str, outcome: str = "failed") -> None:
-    """The operation ends; the device keeps the status it had before (Failed for a failed rescue)."""
+    """The operation ends. If SoftLayer took the request, the device shows Failed until a sync sees it
+    running again; if nothing was sent, the device keeps the status it had."""
     with transaction.atomic():
-        op.state, op.error, op.finished_at = State.FAILED, message, timezone.now()
-        _save(op, "state", "error", "finished_at")
+        if not _end(op, state=State.FAILED, error=message, finished_at=timezone.now()):
+            return
         if op.kind in (Kind.RESCUE, Kind.BOOT_IMAGE):
-            Device.objects.filter(pk=op.device_id).update(status=Device.Status.FAILED, provider_transaction="")
+            accepted = op.submitted_at is not None or op.saw_transaction
+            inventory.report_status(op.device_id, Device.Status.FAILED if accepted else (
+                op.device_status_before or Device.Status.NORMAL), provider_transaction="")
         _audit(op, outcome, reason=message)
     log.warning("Operation %s failed: %s", op.pk, message)
 
@@ -132,63 +151,69 @@ def fail(op: Operation, message: str, outcome: str = "failed") -> None:
 def finish(op: Operation) -> None:
     done = DONE_STATE[op.kind]
     with transaction.atomic():
-        op.state, op.finished_at, op.provider_status = done, timezone.now(), ""
-        _save(op, "state", "finished_at", "provider_status")
-        Device.objects.filter(pk=op.device_id).update(status=DEVICE_STATUS[done], provider_transaction="",
-                                                      power_state=Device.Power.ON)
+        if not _end(op, state=done, finished_at=timezone.now(), provider_status=""):
+            return
+        inventory.report_status(op.device_id, DEVICE_STATUS[done], provider_transaction="",
+                                power_state=Device.Power.ON)
         _audit(op, "succeeded")
+        if done == State.NORMAL:
+            _close_rescue(op)
 
 
-def _newer_than(stamp: str | None, moment) -> bool:
-    parsed = parse_datetime(stamp) if stamp else None
-    return bool(parsed and moment and parsed >= moment - timedelta(seconds=5))
+def _close_rescue(exit_op: Operation) -> None:
+    """A Restart or Continue that brought the device back ends the rescue or image boot before it."""
+    ended = Operation.objects.filter(device_id=exit_op.device_id, kind__in=(Kind.RESCUE, Kind.BOOT_IMAGE),
+                                     state__in=(State.IN_RESCUE, State.IMAGE_MOUNTED),
+                                     created_at__lt=exit_op.created_at)
+    for rescue in ended.select_related("device", "requested_by"):
+        rescue.state, rescue.exited_at, rescue.ended_by = State.EXITED, exit_op.finished_at, exit_op
+        _save(rescue, "state", "exited_at", "ended_by")
+        record(EVENTS[rescue.kind], "succeeded", actor=exit_op.requested_by, device=rescue.device,
+               operation_id=rescue.pk, reason=exit_op.reason,
+               detail={"state": State.EXITED, "kind": rescue.kind, "ended_by_operation": exit_op.pk,
+                       "how": exit_op.get_kind_display()})
 
 
 def provider_took_it(op: Operation, remote: dict) -> bool:
     """Did the provider accept a submit whose answer we never got? (Its transaction shows.)"""
-    active = remote.get("activeTransaction")
-    last = remote.get("lastTransaction") or {}
-    return bool(active and _newer_than(active.get("createDate"), op.submit_started_at)) or _newer_than(
-        last.get("createDate"), op.submit_started_at)
+    return progress.provider_took_it(remote, op.submit_started_at)
 
 
-def apply_progress(op: Operation, remote: dict | None) -> None:
-    """One poll's view of the device: phase, the provider's status and estimate, or completion."""
-    if remote is None:
-        return fail(op, "SoftLayer no longer knows this device (it may have been cancelled).")
-    active = remote.get("activeTransaction")
-    if active and (op.provider_transaction_id in (None, active.get("id"))):
-        status = (active.get("transactionStatus") or {}).get("friendlyName", "")
-        group = active.get("transactionGroup") or {}
-        estimate = group.get("averageTimeToComplete")
-        halted = (remote.get("powerState") or {}).get("keyName") == "HALTED"
-        op.saw_transaction, op.provider_transaction_id, op.provider_problem = True, active.get("id"), ""
-        if op.device.kind == Device.Kind.VIRTUAL:
-            op.saw_power_off = op.saw_power_off or halted
-            booting = op.saw_power_off and not halted
-        else:  # bare metal shows no power state in a list: the transaction moving on means it boots
-            booting = op.state == State.BOOTING or (bool(op.provider_status) and status != op.provider_status)
-        new_state = State.BOOTING if booting else State.POWERING_DOWN
-        changed = new_state != op.state
-        op.state, op.provider_status = new_state, status or op.provider_status
-        if estimate:
-            op.provider_estimate_seconds = int(float(estimate) * 60)
-        with transaction.atomic():
-            _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
-                  "provider_transaction_id", "provider_problem")
-            Device.objects.filter(pk=op.device_id).update(provider_transaction=status)
-            if changed:
-                _audit(op, "requested", step=new_state)
-        return None
-    last = remote.get("lastTransaction") or {}
-    done = op.saw_transaction or _newer_than(last.get("createDate"), op.submit_started_at) or (
-        op.provider_transaction_id is not None and last.get("id") == op.provider_transaction_id)
-    if done:
+def apply_progress(op: Operation, remote: dict, seen_at=None) -> None:
+    """One look at the device (begun at `seen_at`): phase, the provider's status and estimate, or completion.
+
+    `remote` is the device as SoftLayer showed it; a device SoftLayer says is gone is `device_gone`'s work.
+    """
+    seen_at = seen_at or timezone.now()
+    reading = progress.read(op.device.kind, remote, progress.Memory(
+        state=op.state, provider_status=op.provider_status, provider_transaction_id=op.provider_transaction_id,
+        saw_transaction=op.saw_transaction, saw_power_off=op.saw_power_off, submit_started_at=op.submit_started_at))
+    if reading.outcome == progress.DONE:
         return finish(op)
-    if timezone.now() > op.deadline_at:
-        return fail(op, "SoftLayer did not start the transaction in time. Check the device in the IBM Cloud "
-                        "console, then try again.")
+    if reading.outcome == progress.WAITING:
+        if timezone.now() > op.deadline_at:
+            fail(op, "SoftLayer did not start the transaction in time. Check the device in the IBM Cloud "
+                     "console, then try again.")
+        return None
+    changed = reading.state != op.state
+    op.state, op.provider_status = reading.state, reading.provider_status
+    op.saw_transaction, op.saw_power_off, op.provider_problem = True, reading.saw_power_off, ""
+    op.provider_transaction_id = reading.transaction_id
+    op.provider_estimate_seconds = reading.estimate_seconds or op.provider_estimate_seconds
+    with transaction.atomic():
+        if not Operation.objects.filter(pk=op.pk, state__in=Operation.IN_FLIGHT_STATES).exists():
+            return None  # another job ended it meanwhile
+        _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
+              "provider_transaction_id", "provider_problem")
+        inventory.report_observation(op.device_id, seen_at, provider_transaction=reading.provider_status)
+        if changed:
+            _audit(op, "requested", step=reading.state)
     return None
+
+
+def device_gone(op: Operation) -> None:
+    """SoftLayer itself answered that the device does not exist (a direct read, not a missing row)."""
+    fail(op, "SoftLayer no longer knows this device (it may have been cancelled).")
 
 
 def expire_if_stuck(op: Operation) -> bool:

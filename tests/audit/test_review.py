@@ -49,6 +49,7 @@ def make_rescue(device, user, *, reached_ago: float | None, exited_ago: float | 
         exit_op = Operation.objects.create(device=device, requested_by=user, kind="restart", state="normal",
                                            deadline_at=now, finished_at=now - timedelta(seconds=exited_ago))
         Operation.objects.filter(pk=exit_op.pk).update(created_at=now - timedelta(seconds=exited_ago + 60))
+        Operation.objects.filter(pk=op.pk).update(state="exited", ended_by=exit_op, exited_at=exit_op.finished_at)
     return op
 
 
@@ -73,6 +74,7 @@ def test_past_rescues_time_in_rescue_and_reveals(auditor_client):
     assert (ops["done"].reveals, ops["running"].reveals, ops["failed"].reveals) == (0, 2, 0)
     html = response.content.decode()
     assert "50 min 00 s" in html and "(still in rescue)" in html
+    assert ops["done"].get_state_display() == "Exited" and "Restart by" in html
 
 
 def test_operation_story_shows_every_event_in_order(auditor_client, rf):

@@ -156,6 +156,8 @@ def test_permission_revoked_before_the_job_starts(devices, sim):
     assert op.state == "failed" and "no longer has permission" in op.error
     assert ("device.rescue", "denied") in events_of(op)
     assert sim.calls().get("SoftLayer_Virtual_Guest::executeRescueLayer") is None
+    device.refresh_from_db()
+    assert device.status == "normal"  # nothing was sent: the device is not branded Failed
 
 
 def test_forged_and_foreign_requests_change_nothing(devices, sim):
