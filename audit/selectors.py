@@ -23,7 +23,7 @@ EVENT_NAMES = [
     "device.rescue", "device.boot_image", "device.unload_image", "device.restart", "device.credentials.reveal",
     "user.create", "user.deactivate", "user.reactivate", "user.permission.grant", "user.permission.revoke",
     "user.role.grant", "user.role.revoke", "user.device_access.grant", "user.device_access.revoke",
-    "audit.export", "audit.view", "security.csrf_rejected",
+    "audit.export", "audit.view", "security.csrf_rejected", "inventory.sync",
 ]
 
 

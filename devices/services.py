@@ -9,10 +9,17 @@ overwrite a newer look with an older one.
 import ipaddress
 import logging
 
+import django_rq
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from redis.exceptions import RedisError
+
+from accounts import policy
+from accounts.capabilities import REMOTE_MANAGEMENT, SERVER_RELOAD
+from audit.services import record
 
 from .models import Device, InventorySync
 from .provider import BARE_METAL, VIRTUAL, Gateway, ProviderError
@@ -183,6 +190,44 @@ def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Devic
     if device.power_state != state and report_observation(device.pk, seen_at, power_state=state):
         device.power_state = state
     return device
+
+
+class SyncRefused(Exception):
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+# Who may make the portal list the whole account on demand: the owner and whoever may act on devices.
+SYNC_CAPABILITIES = (SERVER_RELOAD, REMOTE_MANAGEMENT)
+SYNC_THROTTLE_KEY = "rescueportal:devices:sync-requested"
+
+
+def may_sync_now(user) -> bool:
+    return any(policy.can(user, capability) for capability in SYNC_CAPABILITIES)
+
+
+def request_sync(user, request=None) -> None:
+    """"Sync now": refused (and audited) without an action capability; one per
+    INVENTORY_SYNC_MIN_INTERVAL_SECONDS for the whole account, whoever asks."""
+    from .jobs import enqueue_sync
+
+    if not may_sync_now(user):
+        reason = "Only the account owner and users who may act on devices can sync the inventory."
+        record("inventory.sync", "denied", request=request, reason=reason)
+        raise SyncRefused(reason, 403)
+    interval = settings.INVENTORY_SYNC_MIN_INTERVAL_SECONDS
+    try:
+        redis = django_rq.get_connection("default")
+        if not redis.set(SYNC_THROTTLE_KEY, user.get_username(), nx=True, ex=interval):
+            wait = max(1, redis.ttl(SYNC_THROTTLE_KEY))
+            raise SyncRefused(f"An inventory sync was started less than {interval} seconds ago; it is running or "
+                              f"done. Try again in {wait} seconds if a device is still missing.", 429)
+        enqueue_sync()
+    except RedisError:
+        raise SyncRefused("The portal's job queue cannot be reached just now, so nothing was started. The inventory "
+                          "is synced by itself every few minutes once it is back.", 503) from None
+    record("inventory.sync", "requested", request=request)
 
 
 def last_sync() -> InventorySync | None:

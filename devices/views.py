@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
@@ -11,7 +12,6 @@ from workflows import selectors as workflow_selectors
 
 from . import selectors, services
 from .filters import DeviceFilter
-from .jobs import enqueue_sync
 from .provider import ProviderError
 from .tables import DeviceTable
 
@@ -26,7 +26,8 @@ def device_list(request):
         del request.GET["sort"]
     RequestConfig(request, paginate=True).configure(table)
     context = {"filter": device_filter, "table": table, "per_page": table.paginator.per_page,
-               "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync()}
+               "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync(),
+               "may_sync": services.may_sync_now(request.user)}
     template = "devices/_results.html" if request.htmx and not request.htmx.boosted else "devices/list.html"
     return render(request, template, context)
 
@@ -56,6 +57,12 @@ def device_detail(request, pk: int):
 
 @require_POST
 def sync_now(request):
-    enqueue_sync()
+    try:
+        services.request_sync(request.user, request=request)
+    except services.SyncRefused as refused:
+        if refused.status == 403:
+            raise PermissionDenied(refused.reason) from None
+        messages.warning(request, refused.reason)
+        return redirect("devices:list")
     messages.info(request, "Inventory sync started. New and changed devices appear here within a minute.")
     return redirect("devices:list")

@@ -188,6 +188,8 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
 RQ_MAINTENANCE_SECONDS = env.int("RQ_MAINTENANCE_SECONDS", default=30)
 DEVICE_SYNC_INTERVAL_SECONDS = env.int("DEVICE_SYNC_INTERVAL_SECONDS", default=300)
+# "Sync now" runs at most once per this many seconds for the whole account, whoever presses it.
+INVENTORY_SYNC_MIN_INTERVAL_SECONDS = env.int("INVENTORY_SYNC_MIN_INTERVAL_SECONDS", default=60)
 
 # --- SoftLayer ----------------------------------------------------------------------------
 SIMULATOR_PORT = env.int("SIMULATOR_PORT", default=8079)

@@ -33,7 +33,9 @@ MATRIX = {
     "logout": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {r: 302 for r in ROLES}},
     "devices:list": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
     "devices:detail": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
-    "devices:sync": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    # Only those who may act on devices sync the whole account on demand.
+    "devices:sync": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, "no_access": 403, "device_no_capability": 403,
+                     "capability_no_device": 302, "full_access": 302, "manager": 302, "auditor": 403, "owner": 302}},
     "accounts:list": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "accounts:create": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **MANAGERS, "manager": 400, "owner": 400}},
     "accounts:detail": {"GET": {**ANON, **MANAGERS}, "POST": {**ANON, **NOT_ALLOWED}},

@@ -178,3 +178,32 @@ def test_sync_now_needs_post_and_enqueues_on_commit(owner_client, django_capture
         response = owner_client.post(reverse("devices:sync"), follow=True)
     assert "Inventory sync started" in response.content.decode()
     assert [job.func_name for job in queue.jobs] == ["devices.jobs.sync_devices_job"]
+
+
+def test_sync_now_is_refused_and_audited_for_a_viewer(client, django_capture_on_commit_callbacks):
+    """A viewer with two devices cannot make the portal list every device of the account."""
+    from audit.models import AuditEvent
+    from tests.factories import UserFactory, grant
+
+    viewer = grant(UserFactory(), devices=[DeviceFactory(), DeviceFactory()])
+    client.force_login(viewer)
+    queue = get_queue("default")
+    queue.empty()
+    assert "Sync now" not in client.get(reverse("devices:list")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("devices:sync"))
+    assert response.status_code == 403 and queue.jobs == []
+    assert AuditEvent.objects.filter(event="inventory.sync", outcome="denied", actor=viewer).count() == 1
+
+
+def test_sync_now_runs_once_a_minute_whoever_asks(owner_client, django_capture_on_commit_callbacks):
+    from audit.models import AuditEvent
+
+    queue = get_queue("default")
+    queue.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("devices:sync"))
+        again = owner_client.post(reverse("devices:sync"), follow=True)
+    assert "less than 60 seconds ago" in again.content.decode()
+    assert len(queue.jobs) == 1  # the second press enqueued nothing
+    assert AuditEvent.objects.filter(event="inventory.sync", outcome="requested").count() == 1
