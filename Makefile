@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test reliability setup lint clean
+.PHONY: run test test-busy reliability setup lint clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,13 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite with four CPU-bound processes beside it: it must pass on a busy machine too.
+test-busy: setup
+	@pids=""; for i in 1 2 3 4; do $(BIN)/python -c 'while True: pass' & pids="$$pids $$!"; done; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	echo "Four CPU-bound processes run beside the suite (pids$$pids)"; \
+	$(MAKE) --no-print-directory test
 
 reliability: setup
 	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""Audit review at scale: 100,000 events, filters, keyset pages and streamed export."""
+"""Audit review at scale: 40,000 events, filters, keyset pages and streamed export."""
 
 import csv
 import io
@@ -19,10 +19,11 @@ LOG = reverse("audit:log")
 
 @pytest.fixture(scope="module")
 def big_trail(django_db_setup, django_db_blocker):
-    """100,000 events over 3 devices, shared by the read-only tests of this module."""
+    """40,000 events (two weeks) over 3 devices, shared by the read-only tests of this module
+    (the figures at a million are bench/audit_bench.py's)."""
     with django_db_blocker.unblock():
         devices = [DeviceFactory(hostname=f"trail-{i}") for i in range(3)]
-        bulk_trail(100_000, devices=devices)
+        bulk_trail(40_000, devices=devices)
         yield devices
         with guard_lifted():  # the ORM refuses to delete audit rows, rightly
             AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
@@ -34,7 +35,7 @@ def seqs(response) -> list[int]:
     return [e.seq for e in response.context["page"].rows]
 
 
-def test_filters_on_100000_events(auditor_client, big_trail):
+def test_filters_on_40000_events(auditor_client, big_trail):
     device = big_trail[1]
     cases = [
         {"event": "device.rescue"}, {"outcome": "denied"}, {"actor": "BOB"}, {"device": device.hostname},

@@ -1,13 +1,9 @@
 """A new user's first minutes: log in, Devices → Device List, search, filter, sort, open a device."""
 
 import re
-import signal
-import socket
 
 import pytest
 from playwright.sync_api import expect
-
-from tests.support.processes import stop
 
 pytestmark = pytest.mark.browser
 
@@ -97,10 +93,3 @@ def test_phone_width_has_no_sideways_page_scroll(browser, portal):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.locator("#id_q")).to_be_visible()
     context.close()
-
-
-def test_ctrl_c_stops_everything(portal):
-    port = int(portal.url.rsplit(":", 1)[1].strip("/"))
-    assert stop(portal.process, signal.SIGINT) == 0
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
