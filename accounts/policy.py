@@ -78,22 +78,32 @@ def management_denial(actor, target=None, *, capability_keys=(), devices=(), rol
     owner's grants or deactivates the owner; a manager changes neither their own grants nor
     grants they do not hold themselves (capabilities, a role's capabilities, device access).
     """
-    if not can(actor, caps.USER_MANAGE):
-        return "Only the account owner or a user with the Manage Users permission can change users."
-    if target is not None:
-        if target.is_account_owner:
-            return "The account owner holds every permission and device; nobody can change that."
-        if target.pk == actor.pk:
-            return "You cannot change your own permissions, device access or status."
     held = capabilities_of(actor)
-    missing = sorted(set(capability_keys) - held) or sorted(set(role_caps) - held)
-    if missing:
-        names = ", ".join(caps.BY_KEY[k].name for k in missing)
-        return f"You can only grant or revoke permissions you hold yourself; you do not hold: {names}."
+    denial = grant_denial(held, target_is_owner=bool(target is not None and target.is_account_owner),
+                          target_is_actor=bool(target is not None and target.pk == actor.pk),
+                          capability_keys=capability_keys, role_caps=role_caps)
+    if denial:
+        return denial
     if devices and not actor.is_account_owner:
         visible = set(devices_for(actor).filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
         outside = [d for d in devices if d.pk not in visible]
         if outside:
             return (f"You can only grant or revoke access to devices you can access yourself "
                     f"({len(outside)} of the selected devices are outside your access).")
+    return None
+
+
+def grant_denial(actor_holds: frozenset[str], *, target_is_owner: bool = False, target_is_actor: bool = False,
+                 capability_keys=(), role_caps=()) -> str | None:
+    """The rules of `management_denial` that need no database: what the actor holds, who the target is."""
+    if caps.USER_MANAGE not in actor_holds:
+        return "Only the account owner or a user with the Manage Users permission can change users."
+    if target_is_owner:
+        return "The account owner holds every permission and device; nobody can change that."
+    if target_is_actor:
+        return "You cannot change your own permissions, device access or status."
+    missing = sorted(set(capability_keys) - actor_holds) or sorted(set(role_caps) - actor_holds)
+    if missing:
+        names = ", ".join(caps.BY_KEY[k].name for k in missing)
+        return f"You can only grant or revoke permissions you hold yourself; you do not hold: {names}."
     return None
