@@ -44,7 +44,7 @@ def page(browser):
     """A fresh page; any Content Security Policy violation it logs fails the test."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # generous: a busy machine is slow, a broken page still fails
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text)
             if "Content Security Policy" in message.text else None)

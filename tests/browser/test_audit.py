@@ -17,7 +17,7 @@ def test_auditor_reviews_a_rescue(browser, page, portal):
     action(page, "Rescue mode")
     page.fill("#id_reason", "audit me")
     page.click("#yes")
-    expect(page.locator("#op-state")).to_have_text("In rescue", timeout=40_000)
+    expect(page.locator("#op-state")).to_have_text("In rescue", timeout=90_000)
 
     auditor = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True).new_page()
     log_in(auditor, portal, "auditor")

@@ -36,7 +36,7 @@ def test_linux_rescue_progress_reveal_and_restart(page, portal):
 
     expect(page.locator(".messages")).to_contain_text("Rescue mode requested")
     expect(page.locator(".timeline")).to_contain_text("Powering down")
-    expect(page.locator("#op-state")).to_have_text("In rescue", timeout=40_000)  # updated without reload
+    expect(page.locator("#op-state")).to_have_text("In rescue", timeout=90_000)  # updated without reload
     page.click("text=its page")
     expect(page.locator("h1 .badge")).to_have_text("In rescue")
     expect(page.locator(".connect")).to_contain_text("ssh root@")
@@ -51,7 +51,7 @@ def test_linux_rescue_progress_reveal_and_restart(page, portal):
 
     action(page, "Restart")
     page.click("#yes")
-    expect(page.locator("#op-state")).to_have_text("Back to normal", timeout=40_000)
+    expect(page.locator("#op-state")).to_have_text("Back to normal", timeout=90_000)
     page.goto(f"{portal.url}devices/?status=in_rescue")
     expect(page.locator(".count")).to_have_text("0 devices")
 
@@ -69,7 +69,7 @@ def test_windows_rescue_image_then_continue(page, portal):
     first.locator("text=Boot from this image").click()
     expect(page.locator(".question")).to_contain_text("WindowsRescueStandalone.iso")
     page.click("#yes")
-    expect(page.locator("#op-state")).to_have_text("Booted from the image", timeout=40_000)
+    expect(page.locator("#op-state")).to_have_text("Booted from the image", timeout=90_000)
 
     page.click("text=its page")
     expect(page.locator(".connect")).to_contain_text("Administrator")
@@ -77,7 +77,7 @@ def test_windows_rescue_image_then_continue(page, portal):
     expect(page.locator(".continue")).to_contain_text("unload the current image and return to normal booting")
     page.click("#continue")
     page.click("#yes")
-    expect(page.locator("#op-state")).to_have_text("Back to normal", timeout=40_000)
+    expect(page.locator("#op-state")).to_have_text("Back to normal", timeout=90_000)
 
 
 def test_no_changes_nothing(page, portal):

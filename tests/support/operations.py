@@ -6,7 +6,7 @@ import time
 from workflows.models import Operation
 
 
-def wait_for(op: Operation, *states: str, timeout: float = 30) -> Operation:
+def wait_for(op: Operation, *states: str, timeout: float = 90) -> Operation:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         op.refresh_from_db()
