@@ -92,6 +92,21 @@ def test_login_is_throttled_with_a_cool_off(client):
 
 
 @pytest.mark.django_db
+def test_a_correct_login_as_someone_else_does_not_wipe_the_owners_failures(client):
+    """The brute force found: 4 wrong owner passwords, a good viewer login from the same address,
+    repeat. Failures now count until the cool-off, whoever logs in meanwhile."""
+    UserFactory(username="boss", password=PASSWORD)
+    UserFactory(username="peon", password=PASSWORD)
+    for _ in range(4):
+        assert client.post(reverse("login"), {"username": "boss", "password": "guess"}).status_code == 200
+    assert Client().post(reverse("login"), {"username": "peon", "password": PASSWORD}).status_code == 302
+
+    fifth = client.post(reverse("login"), {"username": "boss", "password": "guess"})
+    assert fifth.status_code == 429  # locked by the fifth wrong password, not after sixteen
+    assert client.post(reverse("login"), {"username": "boss", "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.django_db
 def test_the_reveal_reauthentication_is_throttled_too(settings):
     settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
     device = DeviceFactory(kind="virtual")
