@@ -18,3 +18,12 @@ def state_blocker(device: Device, kind: str) -> str:
     if kind == Kind.BOOT_IMAGE and device.status == Device.Status.IN_RESCUE:
         return "This device is in rescue mode. Use Actions → Restart to leave it first."
     return ""
+
+
+def reveal_blocker(device: Device) -> str:
+    """The root / Administrator password is shown only while the device runs the rescue environment
+    or the rescue image, which is when a person needs it to log in."""
+    if device.status in (Device.Status.IN_RESCUE, Device.Status.IMAGE_MOUNTED):
+        return ""
+    return ("The password is shown only while the device is in rescue mode or booted from an image; this device "
+            "is not. Use Actions → Rescue mode first.")

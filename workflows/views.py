@@ -22,6 +22,7 @@ from devices.selectors import device_detail
 from . import selectors, services
 from .forms import ConfirmForm, ReauthForm, confirmation_token
 from .models import Operation
+from .rules import reveal_blocker
 
 Kind = Operation.Kind
 
@@ -157,6 +158,9 @@ def reveal_password(request, pk: int):
         record("device.credentials.reveal", "denied", request=request, device=device,
                reason="No View Customer Software Password permission for this device.")
         raise PermissionDenied("You need the View Customer Software Password permission for this device.")
+    if blocker := reveal_blocker(device):
+        record("device.credentials.reveal", "denied", request=request, device=device, reason=blocker)
+        return render(request, "workflows/_password.html", {"device": device, "refused": blocker}, status=409)
     fresh = time.time() - request.session.get("reauth_at", 0) < settings.REVEAL_REAUTH_MINUTES * 60
     if not fresh:
         form = ReauthForm(request.POST if "password" in request.POST else None)

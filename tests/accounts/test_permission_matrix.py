@@ -54,7 +54,9 @@ MATRIX.update({
     "workflows:boot_image_confirm": {"GET": {**ANON, **ACTED}, "POST": {**ANON, **ACTED}},
     "workflows:unload_image": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
     "workflows:restart": {"GET": {**ANON, **SEE_AND_ACT}, "POST": {**ANON, **ACTED}},
-    "workflows:reveal_password": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **SEE_AND_ACT}},
+    # The device is not in rescue: those who may reveal are told it is shown only in rescue (409).
+    "workflows:reveal_password": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **SEE_AND_ACT, "full_access": 409,
+                                                                       "manager": 409, "owner": 409}},
     "workflows:operation": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "workflows:operation_progress": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
 })

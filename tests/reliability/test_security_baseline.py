@@ -109,7 +109,7 @@ def test_a_correct_login_as_someone_else_does_not_wipe_the_owners_failures(clien
 @pytest.mark.django_db
 def test_the_reveal_reauthentication_is_throttled_too(settings):
     settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
-    device = DeviceFactory(kind="virtual")
+    device = DeviceFactory(kind="virtual", status="in_rescue")
     user = grant(UserFactory(username="erin", password=PASSWORD), caps.VIEW_CUSTOMER_SOFTWARE_PASSWORD,
                  devices=[device])
     client = Client()
@@ -130,7 +130,7 @@ def test_the_reveal_reauthentication_is_throttled_too(settings):
 def test_session_key_changes_at_login_and_at_reauthentication(settings):
     settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
     settings.SOFTLAYER_RETRY_ATTEMPTS = 1
-    device = DeviceFactory(kind="virtual")
+    device = DeviceFactory(kind="virtual", status="in_rescue")
     grant(UserFactory(username="fay", password=PASSWORD), caps.VIEW_CUSTOMER_SOFTWARE_PASSWORD, devices=[device])
     planted = SessionStore()
     planted["planted"] = True

@@ -78,3 +78,20 @@ def test_reveal_is_post_only(rescued):
     assert client.get(reverse("workflows:reveal_password", args=[device.pk])).status_code == 405
 
 
+
+
+def test_reveal_outside_rescue_is_refused_and_audited(rescued, worker):
+    """After a Restart took the device out of rescue, a forged POST gets no password."""
+    device, secret = rescued
+    owner = OwnerFactory()
+    wait_for(services.request_operation(owner, device, Operation.Kind.RESTART), "normal")
+    client = Client()
+    client.force_login(owner)
+    url = reverse("workflows:reveal_password", args=[device.pk])
+
+    refused = client.post(url, {"password": PASSWORD})
+
+    assert refused.status_code == 409 and secret not in refused.content.decode()
+    assert "only while the device is in rescue mode" in refused.content.decode()
+    assert AuditEvent.objects.filter(event="device.credentials.reveal", outcome="denied", device_id=device.pk).exists()
+    assert not AuditEvent.objects.filter(event="device.credentials.reveal", outcome="succeeded").exists()
