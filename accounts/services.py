@@ -67,27 +67,37 @@ def create_user(actor, *, username: str, password: str, email: str = "", first_n
 
 
 def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> tuple[set, set]:
-    """Make the user's direct capabilities exactly `keys`; returns (granted, revoked)."""
+    """Make the user's direct capabilities `keys`, among those the actor may change; returns (granted, revoked).
+
+    The target's row is locked and its grants read inside the transaction, so two managers at once
+    each see the other's change; grants the actor does not hold are kept as they are (a manager's
+    form governs only what the manager holds), and only what really changed is recorded."""
     wanted = set(keys)
     unknown = wanted - set(Capability.objects.values_list("key", flat=True))
     if unknown:
         _refuse(request, actor, "user.permission.grant", f"Unknown permissions: {', '.join(sorted(unknown))}.",
                 target)
-    before = set(target.capabilities.values_list("key", flat=True))
-    granted, revoked = wanted - before, before - wanted
-    detail = {"before": sorted(before), "after": sorted(wanted)}
-    event = "user.permission.grant" if granted else "user.permission.revoke"
-    _check(request, actor, event, target, detail, capability_keys=granted | revoked)
-    if not (granted or revoked):
-        return granted, revoked
+    check_may_change(actor, target, "user.permission.grant", request)
+    denial, detail = None, {}
     with transaction.atomic():
-        target.capabilities.set(wanted)
-        for key in sorted(granted):
-            record("user.permission.grant", "succeeded", request=request, actor=actor, target=target,
-                   detail={**detail, "permission": key})
-        for key in sorted(revoked):
-            record("user.permission.revoke", "succeeded", request=request, actor=actor, target=target,
-                   detail={**detail, "permission": key})
+        User.objects.select_for_update().filter(pk=target.pk).first()
+        before = set(target.capabilities.values_list("key", flat=True))
+        held = policy.capabilities_of(actor)
+        wanted |= before - held  # not the actor's to change: kept
+        granted, revoked = wanted - before, before - wanted
+        detail = {"before": sorted(before), "after": sorted(wanted)}
+        denial = policy.management_denial(actor, target, capability_keys=granted | revoked)
+        if denial is None and (granted or revoked):
+            target.capabilities.set(Capability.objects.filter(key__in=wanted))
+            for key in sorted(granted):
+                record("user.permission.grant", "succeeded", request=request, actor=actor, target=target,
+                       detail={**detail, "permission": key})
+            for key in sorted(revoked):
+                record("user.permission.revoke", "succeeded", request=request, actor=actor, target=target,
+                       detail={**detail, "permission": key})
+    if denial:  # recorded outside the rolled-back transaction, so the refusal is kept
+        _refuse(request, actor, "user.permission.grant" if granted else "user.permission.revoke", denial, target,
+                detail)
     policy.forget(target)
     return granted, revoked
 
@@ -131,8 +141,8 @@ def change_device_access(actor, target: User, devices: Iterable[Device], grant: 
 
 
 def set_active(actor, target: User, active: bool, request=None) -> None:
-    """Deactivate (ending the user's sessions: inactive users are logged out on their next request)
-    or reactivate a user."""
+    """Deactivate (ending the user's sessions for good: they are deleted, so a reactivation does not
+    bring them back) or reactivate a user."""
     event = "user.reactivate" if active else "user.deactivate"
     _check(request, actor, event, target)
     if target.is_active == active:
@@ -140,7 +150,20 @@ def set_active(actor, target: User, active: bool, request=None) -> None:
     with transaction.atomic():
         target.is_active = active
         target.save(update_fields=["is_active"])
-        record(event, "succeeded", request=request, actor=actor, target=target)
+        ended = 0 if active else _end_sessions(target)
+        record(event, "succeeded", request=request, actor=actor, target=target,
+               detail={"sessions_ended": ended} if not active else None)
+
+
+def _end_sessions(user: User) -> int:
+    """Delete every stored session signed in as `user` (a portal has few sessions; each is read once)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    mine = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+            if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)]
+    Session.objects.filter(pk__in=mine).delete()
+    return len(mine)
 
 
 @transaction.atomic

@@ -5,11 +5,13 @@ from django.core import signing
 _SALT = "workflows.confirmation"
 
 
-def confirmation_token(user, device, kind: str) -> str:
-    """A signed, single-use token for one confirmation page: this person, this device, this action."""
+def confirmation_token(user, device, kind: str, subject: str = "") -> str:
+    """A signed, single-use token for one confirmation page: this person, this device, this action,
+    and what the action is about (the image to boot), so a Yes confirms exactly what was shown."""
     import secrets
 
-    return signing.dumps({"u": user.pk, "d": device.pk, "k": kind, "n": secrets.token_urlsafe(16)}, salt=_SALT)
+    return signing.dumps({"u": user.pk, "d": device.pk, "k": kind, "s": subject, "n": secrets.token_urlsafe(16)},
+                         salt=_SALT)
 
 
 class ConfirmForm(forms.Form):
@@ -21,9 +23,9 @@ class ConfirmForm(forms.Form):
     confirmation = forms.CharField(widget=forms.HiddenInput, max_length=400, error_messages={
         "required": "This Yes did not come from a confirmation page."})
 
-    def __init__(self, *args, user=None, device=None, kind: str = "", **kwargs):
+    def __init__(self, *args, user=None, device=None, kind: str = "", subject: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.expected = {"u": getattr(user, "pk", None), "d": getattr(device, "pk", None), "k": kind}
+        self.expected = {"u": getattr(user, "pk", None), "d": getattr(device, "pk", None), "k": kind, "s": subject}
 
     def clean_confirmation(self) -> str:
         try:
@@ -34,7 +36,7 @@ class ConfirmForm(forms.Form):
         except signing.BadSignature:
             raise forms.ValidationError("This confirmation is not valid.") from None
         if not isinstance(data, dict) or {k: data.get(k) for k in self.expected} != self.expected:
-            raise forms.ValidationError("This confirmation was for another device, action or person.")
+            raise forms.ValidationError("This confirmation was for another device, action, image or person.")
         return str(data.get("n", ""))
 
 

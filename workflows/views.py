@@ -38,8 +38,8 @@ def _device_for(request, pk: int, kind: str) -> Device:
     return device
 
 
-def _request(request, device: Device, kind: str, **extra):
-    form = ConfirmForm(request.POST, user=request.user, device=device, kind=kind)
+def _request(request, device: Device, kind: str, subject: str = "", **extra):
+    form = ConfirmForm(request.POST, user=request.user, device=device, kind=kind, subject=subject)
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         if "confirmation" in form.errors:
@@ -63,11 +63,11 @@ def _request(request, device: Device, kind: str, **extra):
     return redirect("workflows:operation", pk=op.pk)
 
 
-def _confirm(request, device: Device, kind: str, context: dict):
+def _confirm(request, device: Device, kind: str, context: dict, subject: str = ""):
     check = selectors.preflight(device, kind)
     return render(request, "workflows/confirm.html", {
         "device": device, "kind": kind, "check": check, **context,
-        "form": ConfirmForm(initial={"confirmation": confirmation_token(request.user, device, kind)})})
+        "form": ConfirmForm(initial={"confirmation": confirmation_token(request.user, device, kind, subject)})})
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,10 +110,11 @@ def boot_image_confirm(request, pk: int, image_id: int):
     if image is None:
         raise Http404("There is no public image with this id.")
     if request.method == "POST":
-        return _request(request, device, Kind.BOOT_IMAGE, iso_image={"id": image["id"], "name": image["name"]})
+        return _request(request, device, Kind.BOOT_IMAGE, subject=f"image:{image['id']}",
+                        iso_image={"id": image["id"], "name": image["name"]})
     return _confirm(request, device, Kind.BOOT_IMAGE, {
         "title": "Boot from image", "image": image,
-        "question": f"Boot this device from {image['name']} immediately?"})
+        "question": f"Boot this device from {image['name']} immediately?"}, subject=f"image:{image['id']}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -186,3 +186,36 @@ def test_logins_are_audited(client, target):
     assert events == [("auth.login_failed", "failed"), ("auth.login", "succeeded"), ("auth.logout", "succeeded")]
     failed = AuditEvent.objects.get(event="auth.login_failed")
     assert failed.detail == {"username": "target"} and failed.source_ip == "127.0.0.1"
+
+
+def test_a_managers_change_keeps_grants_they_do_not_hold(manager_client, manager, target):
+    """The race found: the owner granted View Event Log while a manager's form was open; the
+    manager's save must neither drop it nor record a change it did not make."""
+    from accounts.services import set_capabilities
+
+    set_capabilities(OwnerFactory(), target, [caps.USER_EVENT_LOG_VIEW])  # the owner's change lands first
+    before_rows = set(AuditEvent.objects.values_list("pk", flat=True))
+
+    manager_client.post(reverse("accounts:capabilities", args=[target.pk]), {"capabilities": [caps.SERVER_RELOAD]})
+
+    assert grants_of(target)[0] == sorted([caps.SERVER_RELOAD, caps.USER_EVENT_LOG_VIEW])
+    new_rows = AuditEvent.objects.exclude(pk__in=before_rows).filter(outcome="succeeded")
+    assert [(r.event, r.detail["permission"]) for r in new_rows] == [("user.permission.grant", caps.SERVER_RELOAD)]
+
+
+def test_deactivation_ends_sessions_for_good(manager, target):
+    from accounts.services import set_active
+
+    target.set_password("a-long-passphrase-42")
+    target.save()
+    browser = Client()
+    browser.force_login(target)
+    assert browser.get(reverse("devices:list")).status_code == 200
+
+    set_active(manager, target, False)
+    set_active(manager, target, True)
+
+    again = browser.get(reverse("devices:list"))
+    assert again.status_code == 302 and reverse("login") in again["Location"]  # the old session is gone
+    row = AuditEvent.objects.get(event="user.deactivate", outcome="succeeded")
+    assert row.detail["sessions_ended"] == 1

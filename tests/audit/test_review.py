@@ -1,5 +1,8 @@
 """Audit review: the log with filters and keyset pages, export, past rescues, timelines, integrity."""
 
+import csv
+import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -152,3 +155,14 @@ def test_admin_offers_no_way_to_change_events(rf):
     request.user = OwnerFactory()
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request) and not model_admin.has_delete_permission(request)
+
+
+def test_csv_export_neutralises_formulas_and_json_lines_stays_exact(auditor_client):
+    for reason in ("=HYPERLINK(\"http://evil.example\",\"click\")", "-2+3", "+1", "@SUM(A1)", "\tx", "plain"):
+        record("test.event", "denied", reason=reason)
+    as_csv = b"".join(auditor_client.get(reverse("audit:export_csv")).streaming_content).decode()
+    reasons = [row["reason"] for row in csv.DictReader(io.StringIO(as_csv)) if row["event"] == "test.event"]
+    assert reasons == ["'=HYPERLINK(\"http://evil.example\",\"click\")", "'-2+3", "'+1", "'@SUM(A1)", "'\tx", "plain"]
+    as_jsonl = b"".join(auditor_client.get(reverse("audit:export_jsonl")).streaming_content).decode()
+    exact = [json.loads(line)["reason"] for line in as_jsonl.splitlines() if '"test.event"' in line]
+    assert exact[0].startswith("=HYPERLINK") and exact[1] == "-2+3"

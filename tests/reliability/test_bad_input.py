@@ -143,6 +143,23 @@ def test_a_yes_for_another_device_or_a_stale_page_requests_nothing(owner_client,
     assert "open too long" in stale.content.decode() and not Operation.objects.filter(device=device).exists()
 
 
+def test_a_yes_for_one_image_does_not_boot_another(owner_client, simulator, settings):
+    """The attack found: the Yes shown for virtio-win (5005) was posted to the page of CentOS (5002)."""
+    simulator.point_settings_here(settings)
+    guest = DeviceFactory(kind="virtual", os_family="windows")
+    shown = owner_client.get(reverse("workflows:boot_image_confirm", args=[guest.pk, 5005])).content.decode()
+    token = re.search(r'name="confirmation" value="([^"]+)"', shown).group(1)
+
+    moved = owner_client.post(reverse("workflows:boot_image_confirm", args=[guest.pk, 5002]),
+                              {"confirmation": token}, follow=True)
+
+    assert "Nothing was requested" in moved.content.decode() and "image" in moved.content.decode()
+    assert not Operation.objects.filter(device=guest).exists()
+    assert AuditEvent.objects.filter(event="device.boot_image", outcome="denied", device_id=guest.pk).exists()
+    right = owner_client.post(reverse("workflows:boot_image_confirm", args=[guest.pk, 5005]), {"confirmation": token})
+    assert right.status_code == 302 and Operation.objects.get(device=guest).iso_image_id == 5005
+
+
 def test_iso_ids_that_do_not_fit_are_not_found(owner_client, simulator, settings):
     simulator.point_settings_here(settings)  # the list of public images is read from SoftLayer
     guest, metal = DeviceFactory(kind="virtual"), DeviceFactory(kind="bare_metal")
