@@ -65,6 +65,19 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """The snapshot of the migrated rows that serialized rollback restores is kept on the connection
+    object Django had when it made the test database. Once Playwright's sync API runs its event loop
+    in this thread, Django hands out another connection object (asgiref's Local follows the async
+    context), which would restore nothing; so the snapshot is put on the class, for every one."""
+    from django.db import connections
+
+    contents = getattr(connections["default"], "_test_serialized_contents", None)
+    if contents is not None:
+        type(connections["default"])._test_serialized_contents = contents
+
+
 def _transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     return "transactional_db" in item.fixturenames or bool(marker and marker.kwargs.get("transaction"))
