@@ -53,7 +53,10 @@ class Command(BaseCommand):
                 f"Rescue Portal is already running from this folder (process {info.get('pid', '?')}"
                 + (f", {info['url']}" if info.get("url") else "") + "). Stop it with Ctrl-C in its terminal "
                 f"(or: kill {info.get('pid', 'PID')}), then run `make run` again.") from None
-        for signum in (signal.SIGTERM, signal.SIGHUP):  # a kill, a closed terminal: stop as for Ctrl-C
+        # Ctrl-C even when started in the background of a script (which starts it with SIGINT ignored);
+        # a kill or a closed terminal stops it the same way.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         self.family = Family()
         try:
