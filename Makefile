@@ -17,9 +17,10 @@ $(VENV)/.installed: requirements.txt
 run: setup
 	$(BIN)/python manage.py rundemo
 
+# Two workers (pytest-xdist), each with its own test database and Redis database; a file's tests stay together.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses 2 --dist loadfile $(PYTEST_ARGS)
 
 # The same suite with four CPU-bound processes beside it: it must pass on a busy machine too.
 test-busy: setup

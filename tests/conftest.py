@@ -22,6 +22,8 @@ from tests.support.simulator import SimulatorProcess
 def redis_url(tmp_path_factory):
     """A real Redis: REDIS_URL's server when set (CI), else an embedded redis-server of our own."""
     url, process = os.environ.get("REDIS_URL"), None
+    if url and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
+        url = _database_of_worker(url, int(worker.removeprefix("gw")))
     if not url:
         workdir = tmp_path_factory.mktemp("redis")
         process = embedded_redis.start(workdir / "redis.sock", workdir)
@@ -34,6 +36,15 @@ def redis_url(tmp_path_factory):
         process.wait(timeout=10)
 
 
+def _database_of_worker(url: str, worker: int) -> str:
+    """Parallel workers share a Redis server, not a database: gw0 keeps the URL's, gw1 the one below."""
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    base = int(parts.path.strip("/") or 0)
+    return parts._replace(path=f"/{(base - worker) % 16}").geturl()
+
+
 @pytest.fixture(autouse=True)
 def _empty_redis(redis_url):
     """Every test starts with no queued jobs (pytest-django reorders tests, so order is no guarantee)."""
@@ -41,16 +52,18 @@ def _empty_redis(redis_url):
 
 
 def pytest_configure(config):
-    """Mark every process the suite starts (children inherit the environment) so that its end can
-    find any that outlived it."""
-    os.environ[SESSION_MARK] = uuid.uuid4().hex
+    """Mark every process the suite starts (children inherit the environment, parallel workers too)
+    so that its end can find any that outlived it."""
+    os.environ.setdefault(SESSION_MARK, uuid.uuid4().hex)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has stopped its workers
 def pytest_sessionfinish(session, exitstatus):
     """The suite fails if a process it started is still running when it ends (after a grace period
-    for those already stopping); the leftovers are named, then ended."""
+    for those already stopping); the leftovers are named, then ended. Checked once, by the process
+    that started the run (a parallel worker would see the others at work)."""
     token = os.environ.get(SESSION_MARK)
-    if not token or not sys.platform.startswith("linux"):
+    if not token or not sys.platform.startswith("linux") or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     deadline = time.monotonic() + 30
     while (left := marked_processes(token)) and time.monotonic() < deadline:
