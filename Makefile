@@ -17,10 +17,11 @@ $(VENV)/.installed: requirements.txt
 run: setup
 	$(BIN)/python manage.py rundemo
 
-# Two workers (pytest-xdist), each with its own test database and Redis database; a file's tests stay together.
+# Two workers (pytest-xdist), each with its own test database and Redis database. `--dist load` keeps
+# pytest-django's order on each worker (database tests before transactional ones, which empty the tables).
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --numprocesses 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses 2 --dist load $(PYTEST_ARGS)
 
 # The same suite with four CPU-bound processes beside it: it must pass on a busy machine too.
 test-busy: setup

@@ -214,6 +214,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# A submit whose answer was lost (timeout, transport error) may still be carried out by SoftLayer
+# late: the device is read, not written, until this long after that submit began.
+SOFTLAYER_SUBMIT_SETTLE_SECONDS = env.float("SOFTLAYER_SUBMIT_SETTLE_SECONDS",
+                                            default=max(60.0, 3 * SOFTLAYER_TIMEOUT))
 SOFTLAYER_RETRY_ATTEMPTS = env.int("SOFTLAYER_RETRY_ATTEMPTS", default=4)
 SOFTLAYER_RETRY_BACKOFF_SECONDS = env.float("SOFTLAYER_RETRY_BACKOFF_SECONDS", default=0.5)
 

@@ -133,6 +133,8 @@ def _submit(operation_id: int, lock: SubmitLock) -> str:
             services.submitted(op)
             schedule_poll()
             return "found already submitted"
+        if _may_still_take_effect(op):
+            return _wait_for_the_lost_answer(op)
     if not lock.refresh():
         return "another worker took over"  # it reads the device's state before it submits
     crash_point("before_submit")
@@ -141,6 +143,7 @@ def _submit(operation_id: int, lock: SubmitLock) -> str:
     try:
         transaction_id = _submit_to_provider(op, gateway)
     except provider.RateLimited as exc:
+        services.submit_refused(op)  # answered: nothing was done, so it may be sent again
         return _retry_later(op, exc)
     except provider.ProviderUnavailable as exc:
         return _retry_later(op, exc)  # it may have been done: the next attempt looks first
@@ -172,6 +175,25 @@ def _first_look(op: Operation, gateway: provider.Gateway) -> None:
     except provider.ProviderError:
         return
     services.apply_progress(op, remote, seen_at)
+
+
+def _may_still_take_effect(op: Operation) -> bool:
+    """A submit whose answer was lost can still be carried out by SoftLayer for a while."""
+    settle = timedelta(seconds=settings.SOFTLAYER_SUBMIT_SETTLE_SECONDS)
+    return op.unanswered_submit_at is not None and timezone.now() < op.unanswered_submit_at + settle
+
+
+def _wait_for_the_lost_answer(op: Operation) -> str:
+    """Read again soon instead of sending again: SoftLayer has no idempotency keys, so a second
+    send while the first may still take effect could start a second transaction."""
+    if services.expire_if_stuck(op):
+        return "expired"
+    settle = settings.SOFTLAYER_SUBMIT_SETTLE_SECONDS
+    left = (op.unanswered_submit_at + timedelta(seconds=settle) - timezone.now()).total_seconds()
+    services.note_provider_problem(op, f"SoftLayer's answer to the request was lost. The portal is checking whether "
+                                       f"it took effect before sending it again (within {settle:.0f} s).")
+    _enqueue_submit_job(op.pk, delay=min(max(1.0, left + 0.1), max(1.0, settings.OPERATION_POLL_SECONDS * 2)))
+    return "waiting for the lost answer"
 
 
 def _retry_later(op: Operation, exc: provider.ProviderError) -> str:

@@ -58,6 +58,10 @@ class Operation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submit_started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    unanswered_submit_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When a submit whose answer never came began; nothing is sent again until SoftLayer's state shows "
+                  "it did not take, for SOFTLAYER_SUBMIT_SETTLE_SECONDS.")
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     deadline_at = models.DateTimeField()

@@ -98,12 +98,19 @@ def _save(op: Operation, *fields: str) -> None:
 
 def start_submitting(op: Operation) -> None:
     """Recorded before the provider is called, so a retry knows a submit may have happened."""
-    op.state, op.submit_started_at = State.SUBMITTING, op.submit_started_at or timezone.now()
+    now = timezone.now()
+    op.state, op.submit_started_at, op.unanswered_submit_at = State.SUBMITTING, op.submit_started_at or now, now
     op.submit_attempts += 1
     with transaction.atomic():  # the state and its audit row together, or neither
-        _save(op, "state", "submit_started_at", "submit_attempts")
+        _save(op, "state", "submit_started_at", "submit_attempts", "unanswered_submit_at")
         if op.submit_attempts == 1:
             _audit(op, "requested", step="about to submit")
+
+
+def submit_refused(op: Operation) -> None:
+    """SoftLayer answered and took nothing (a rate-limit fault): it may be sent again at once."""
+    op.unanswered_submit_at = None
+    _save(op, "unanswered_submit_at")
 
 
 def note_provider_problem(op: Operation, message: str) -> None:
@@ -117,9 +124,9 @@ def note_provider_problem(op: Operation, message: str) -> None:
 
 def submitted(op: Operation, transaction_id: int | None = None) -> None:
     op.state, op.submitted_at, op.provider_problem = State.POWERING_DOWN, timezone.now(), ""
-    op.provider_transaction_id = transaction_id or op.provider_transaction_id
+    op.provider_transaction_id, op.unanswered_submit_at = transaction_id or op.provider_transaction_id, None
     with transaction.atomic():
-        _save(op, "state", "submitted_at", "provider_transaction_id", "provider_problem")
+        _save(op, "state", "submitted_at", "provider_transaction_id", "provider_problem", "unanswered_submit_at")
         _audit(op, "requested", step="accepted by SoftLayer")
 
 

@@ -47,6 +47,34 @@ def test_fault_on_the_submit(fault, seconds, sim, guest, impatient_worker):
     assert_whole_story(op)
 
 
+SUBMITS = {"rescue": ("executeRescueLayer", "rescue", "in_rescue"),
+           "boot_image": ("mountIsoImage", "mount_iso", "image_mounted"),
+           "unload_image": ("unmountIsoImage", "unmount_iso", "normal"),
+           "restart": ("rebootDefault", "reboot", "normal")}
+RESCUE_ISO = {"id": 5001, "name": "WindowsRescueStandalone.iso"}
+
+
+@pytest.mark.parametrize("kind", list(SUBMITS))
+def test_an_answer_slower_than_the_timeout_is_never_sent_twice(kind, sim, guest, tmp_path):
+    """The attack found: SoftLayer answered `executeRescueLayer` after 30 s, the client gave up at
+    20 s, the retry saw no transaction yet and sent a second rescue. Here: answers after 4 s, a 1 s
+    timeout; the portal reads, never resends, until SoftLayer's own state shows the first took."""
+    method, action, done = SUBMITS[kind]
+    owner = OwnerFactory()
+    worker = start_worker(tmp_path / "worker.log", SOFTLAYER_TIMEOUT="1", SOFTLAYER_SUBMIT_SETTLE_SECONDS="12")
+    try:
+        if kind == "unload_image":  # an image to unload first
+            wait_for(services.request_operation(owner, guest, "boot_image", iso_image=RESCUE_ISO), "image_mounted")
+        sim.inject("latency", method=f"SoftLayer_Virtual_Guest::{method}", seconds=4)
+        op = services.request_operation(owner, guest, kind, iso_image=RESCUE_ISO if kind == "boot_image" else None)
+        op = wait_for(op, done, "failed", timeout=120)
+    finally:
+        stop(worker)
+    assert op.state == done, op.error
+    assert sim.stats()["started"].get(f"virtual:{guest.provider_id}:{action}") == 1
+    assert op.submit_attempts == 1
+
+
 @pytest.mark.parametrize("fault, seconds", [("http_500", 0), ("reset", 0), ("rate_limit", 0), ("latency", 2.5)])
 def test_faults_on_the_progress_polls(fault, seconds, sim, guest, impatient_worker):
     sim.inject(fault, method=POLL, count=4, seconds=seconds)

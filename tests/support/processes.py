@@ -42,6 +42,7 @@ def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subproce
     """A live RQ worker (the portal's worker class) as `make run` starts it, on the test database."""
     command = [sys.executable, MANAGE, "rqworker", "default"] + (["--with-scheduler"] if scheduler else [])
     defaults = {"OPERATION_POLL_SECONDS": "0.3", "SOFTLAYER_RETRY_BACKOFF_SECONDS": "0.05",
+                "SOFTLAYER_SUBMIT_SETTLE_SECONDS": "5",
                 "RQ_MAINTENANCE_SECONDS": "2"}
     with log_path.open("a") as out:
         # Its own process group: the scheduler it forks dies with it (a SIGKILLed worker's scheduler
