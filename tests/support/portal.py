@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from django.conf import settings
+
 from tests.support.processes import MANAGE, database_url, free_port, stop
 
 LOGIN_LINE = re.compile(r"username (\S+)\s+password (\S+)")
@@ -23,6 +25,8 @@ def rundemo_env(var_dir: Path) -> dict[str, str]:
     env = {**os.environ, "VAR_DIR": str(var_dir), "PORT": str(free_port()), "SIMULATOR_PORT": str(free_port()),
            "DATABASE_URL": database_url(), "SIMULATOR_DEVICES": "40", "PYTHONUNBUFFERED": "1"}
     env.pop("SOFTLAYER_ENDPOINT_URL", None)
+    if "REDIS_URL" in env:  # a Redis server: this test worker's own database on it, never another's
+        env["REDIS_URL"] = settings.RQ_QUEUES["default"]["URL"]
     return env
 
 

@@ -12,6 +12,7 @@ from simulator.world import World
 
 class Command(BaseCommand):
     help = "Run the SoftLayer API simulator (XML-RPC on 127.0.0.1) for demos, development and tests."
+    requires_system_checks = []  # it touches no database
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=settings.SIMULATOR_PORT, help="0 picks a free port")
