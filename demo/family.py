@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Runs as `python -c`: waits for EOF on stdin, then TERM to the group, a grace period, KILL.
@@ -50,39 +52,101 @@ class AlreadyRunning(Exception):
         self.info = info
 
 
+class GaveUp(Exception):
+    """A member kept exiting: starting it again would only hide what is wrong."""
+
+    def __init__(self, name: str, code: int | None, exits: int):
+        super().__init__(f"The {name} process exited {exits} times in a few minutes (last code {code}); stopping.")
+        self.name = name
+
+
+def restart_delay(exits: list[float], now: float, max_exits: int = 5, window: float = 300.0) -> float | None:
+    """Seconds to wait before starting a member again after its latest exit, or None to give up.
+
+    The first exit in `window` seconds restarts at once; later ones back off (1, 2, 4, 8 s); past
+    `max_exits` in the window the member is given up on."""
+    recent = [t for t in exits if now - t <= window]
+    if len(recent) > max_exits:
+        return None
+    return 0.0 if len(recent) <= 1 else float(2 ** (len(recent) - 2))
+
+
+@dataclass
+class Member:
+    name: str
+    start: Callable[[], subprocess.Popen]
+    process: subprocess.Popen
+    exits: list[float] = field(default_factory=list)
+    restart_at: float | None = None
+
+
 class Family:
-    """Start children into one group; `stop()` ends them all, and so does our death."""
+    """Start children into one group; `stop()` ends them all, and so does our death.
+    `supervise()` starts again a member that exited, so one lost process does not stop the portal."""
 
     def __init__(self, grace_seconds: float = 8.0):
         self.grace = grace_seconds
-        self.members: list[tuple[str, subprocess.Popen]] = []
+        self.members: list[Member] = []
         self.watchdog = subprocess.Popen([sys.executable, "-c", WATCHDOG, str(grace_seconds)],
                                          stdin=subprocess.PIPE, process_group=0)
         self.pgid = self.watchdog.pid
 
     def spawn(self, name: str, argv: list[str], **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(argv, process_group=self.pgid, **kwargs)
-        self.members.append((name, process))
+        def start() -> subprocess.Popen:
+            return subprocess.Popen(argv, process_group=self.pgid, **kwargs)
+
+        process = start()
+        self.members.append(Member(name, start, process))
         return process
 
-    def adopt(self, name: str, process: subprocess.Popen) -> None:
-        self.members.append((name, process))
+    def adopt(self, name: str, process: subprocess.Popen, start: Callable[[], subprocess.Popen]) -> None:
+        """A member started elsewhere (in our group); `start` starts it again."""
+        self.members.append(Member(name, start, process))
 
-    def first_exited(self) -> tuple[str, subprocess.Popen] | None:
-        return next(((name, p) for name, p in self.members if p.poll() is not None), None)
+    def supervise(self, now: float | None = None) -> list[str]:
+        """Notice exits and start members again (see `restart_delay`); says what it did. Raises
+        GaveUp for a member that keeps exiting."""
+        now = time.monotonic() if now is None else now
+        said = []
+        for member in self.members:
+            if member.restart_at is None:
+                code = member.process.poll()
+                if code is None:
+                    continue
+                member.exits.append(now)
+                delay = restart_delay(member.exits, now)
+                if delay is None:
+                    raise GaveUp(member.name, code, len(member.exits))
+                member.restart_at = now + delay
+                said.append(f"The {member.name} process exited with code {code}; "
+                            + (f"starting it again in {delay:.0f} s." if delay else "starting it again."))
+            if member.restart_at is not None and now >= member.restart_at:
+                try:
+                    member.process = member.start()
+                except (OSError, RuntimeError) as exc:
+                    member.exits.append(now)
+                    delay = restart_delay(member.exits, now)
+                    if delay is None:
+                        raise GaveUp(member.name, None, len(member.exits)) from exc
+                    member.restart_at = now + delay
+                    said.append(f"The {member.name} process could not start ({exc}); trying again in {delay:.0f} s.")
+                    continue
+                member.restart_at = None
+                said.append(f"The {member.name} process is running again (pid {member.process.pid}).")
+        return said
 
     def stop(self) -> None:
         """SIGTERM each in the reverse order of starting, wait up to the grace period, then end the group."""
-        for _name, process in reversed(self.members):
-            if process.poll() is None:
-                process.terminate()
+        for member in reversed(self.members):
+            if member.process.poll() is None:
+                member.process.terminate()
         deadline = time.monotonic() + self.grace
-        for _name, process in reversed(self.members):
+        for member in reversed(self.members):
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                member.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                member.process.kill()
+                member.process.wait()
         if self.watchdog.stdin:
             self.watchdog.stdin.close()  # the watchdog sweeps what is left (grandchildren) and exits
         try:

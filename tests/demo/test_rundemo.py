@@ -1,15 +1,22 @@
 """`make run` stops whole, however it ends, and a second one says the first is still running."""
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from accounts.models import User
+from devices.models import Device
+from tests.support.operations import wait_for
 from tests.support.portal import alive, descendants, start_portal
-from tests.support.processes import MANAGE
+from tests.support.processes import MANAGE, manage
+from workflows.models import Operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +76,89 @@ def assert_a_second_run_is_refused(portal) -> None:
     assert second.returncode != 0
     assert "already running" in second.stderr and str(portal.process.pid) in second.stderr
     assert portal.url in second.stderr and portal.process.poll() is None
+
+
+def roles(pid: int) -> dict[str, set[int]]:
+    """The family's processes by what they run."""
+    found: dict[str, set[int]] = {}
+    for child in descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        for role in ("rqworker", "rqcron", "redis-server", "gunicorn", "runsimulator"):
+            if role in command and alive(child):
+                found.setdefault(role, set()).add(child)
+    return found
+
+
+def wait_for_roles(pid: int, replaced: dict[str, set[int]], timeout: float = 90) -> dict[str, set[int]]:
+    """Until each role has a live process that is not one of the `replaced` ones."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = roles(pid)
+        if all(now.get(role, set()) - old for role, old in replaced.items()):
+            return now
+        time.sleep(0.2)
+    raise AssertionError(f"not started again within {timeout}s: {replaced}, now {roles(pid)}")
+
+
+def test_a_process_that_dies_is_started_again_and_the_portal_keeps_working(tmp_path):
+    """SIGKILL the worker, the cron (and the embedded Redis): `make run` starts each again, says so,
+    and a rescue asked afterwards is carried out."""
+    portal = start_portal(tmp_path)
+    reader = _Lines(portal.process)
+    try:
+        settled_family(portal.process.pid)
+        before = roles(portal.process.pid)
+        victims = {role: pids for role, pids in before.items() if role in ("rqworker", "rqcron", "redis-server")}
+        assert {"rqworker", "rqcron"} <= set(victims), before
+        for pids in victims.values():
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+
+        wait_for_roles(portal.process.pid, victims)
+        assert portal.process.poll() is None, reader.text()
+        for role in ("worker", "cron") + (("redis",) if "redis-server" in victims else ()):
+            reader.wait_for(f"The {role} process exited with code")
+            reader.wait_for(f"The {role} process is running again")
+
+        owner = User.objects.get(username="owner")
+        device = Device.objects.filter(kind="virtual", os_family="linux").order_by("provider_id").first()
+        asked = manage("shell", "-c", "from accounts.models import User; from devices.models import Device; "
+                       "from workflows.services import request_operation; "
+                       f"request_operation(User.objects.get(pk={owner.pk}), Device.objects.get(pk={device.pk}), "
+                       "'rescue')", env=portal.env)
+        assert asked.returncode == 0, asked.stderr
+        op = wait_for(Operation.objects.get(device=device), "in_rescue", "failed", timeout=180)
+        assert op.state == "in_rescue", op.error
+    finally:
+        portal.process.send_signal(signal.SIGINT)
+        portal.process.wait(timeout=60)
+        reader.join()
+
+
+class _Lines:
+    """Reads the portal's output in the background, so it never blocks on a full pipe."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process) -> None:
+        for line in process.stdout:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared:\n{self.text()}")
+            time.sleep(0.1)
+
+    def join(self) -> None:
+        self.thread.join(timeout=10)

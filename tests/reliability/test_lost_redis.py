@@ -14,7 +14,12 @@ from django.urls import reverse
 
 from demo import embedded_redis
 from tests.factories import OwnerFactory
-from tests.reliability.conftest import assert_rescued_exactly_once, assert_whole_story, finish_with_a_new_worker
+from tests.reliability.conftest import (
+    assert_rescued_exactly_once,
+    assert_whole_story,
+    finish_with_a_new_worker,
+    wait_for_text,
+)
 from tests.support.operations import press_yes, wait_for
 from tests.support.processes import MANAGE, child_env, start_worker, stop
 from workflows import jobs, services
@@ -103,14 +108,43 @@ def test_redis_restarted_with_an_operation_in_flight(sim, guest, settings, tmp_p
         server.wait()
         time.sleep(1)
         server = embedded_redis.start(socket, workdir)  # empty: every job and the poll schedule are gone
-        if worker.poll() is not None:  # a worker that lost Redis may exit; its supervisor starts it again
-            worker = start_worker(tmp_path / "worker.log", REDIS_URL=url)
         jobs.reconcile()  # the periodic run
         op = wait_for(op, "in_rescue", "failed")
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()  # the same worker carried on
     finally:
         stop(worker)
         server.kill()
         server.wait()
 
     assert op.state == "in_rescue" and sim.transactions_started("virtual", guest.provider_id) == 1
+    assert_whole_story(op)
+
+
+@pytest.mark.time_scale(0.02)
+def test_a_worker_busy_when_redis_dies_waits_for_it_and_carries_on(sim, guest, settings, tmp_path):
+    """Redis killed while the worker's job waits on SoftLayer, back (empty) a few seconds later: the
+    same worker, with no reconcile from outside, finishes the rescue with one transaction."""
+    socket, workdir, log = tmp_path / "r.sock", tmp_path / "redis", tmp_path / "worker.log"
+    server = embedded_redis.start(socket, workdir)
+    url = f"unix://{socket}"
+    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}}
+    # the job is busy in the submit when Redis goes
+    sim.inject("latency", method="SoftLayer_Virtual_Guest::executeRescueLayer", seconds=3)
+    worker = start_worker(log, REDIS_URL=url)
+    try:
+        op = wait_for(services.request_operation(OwnerFactory(), guest, Operation.Kind.RESCUE), "submitting")
+        server.kill()
+        server.wait()
+        wait_for_text(log, "Redis was lost while job", timeout=60)  # the answer came; Redis did not
+        assert worker.poll() is None, log.read_text()
+        server = embedded_redis.start(socket, workdir)  # empty: the poll schedule is gone
+        op = wait_for(op, "in_rescue", "failed")
+        assert worker.poll() is None, log.read_text()
+    finally:
+        stop(worker)
+        server.kill()
+        server.wait()
+
+    assert op.state == "in_rescue" and sim.transactions_started("virtual", guest.provider_id) == 1
+    assert "found an unhandled exception" not in log.read_text()
     assert_whole_story(op)

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import ensure_account_owner
 from demo import embedded_redis
-from demo.family import AlreadyRunning, Family, RunLock
+from demo.family import AlreadyRunning, Family, GaveUp, RunLock
 from demo.seed import seed_users
 from devices.provider import ProviderError
 from devices.services import sync_devices
@@ -37,7 +37,8 @@ def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: flo
 
 
 class Command(BaseCommand):
-    help = "Set up and run the simulator, embedded Redis, an RQ worker with scheduler, cron and the web server."
+    help = ("Set up and run the simulator, embedded Redis, an RQ worker with scheduler, cron and the web server; "
+            "start again any of them that dies.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
@@ -88,9 +89,11 @@ class Command(BaseCommand):
             sim = self._manage("simulator", "runsimulator", "--port", str(sim_port), "--devices", str(devices))
             _wait_for_port(sim_port, sim, "The SoftLayer simulator")
         if not os.environ.get("REDIS_URL"):
-            redis_process = embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET, settings.VAR_DIR / "redis",
-                                                 process_group=self.family.pgid)
-            self.family.adopt("redis", redis_process)
+            def start_redis() -> subprocess.Popen:
+                return embedded_redis.start(settings.EMBEDDED_REDIS_SOCKET, settings.VAR_DIR / "redis",
+                                            process_group=self.family.pgid)
+
+            self.family.adopt("redis", start_redis(), start_redis)
             self.stdout.write(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
 
         try:
@@ -116,8 +119,11 @@ class Command(BaseCommand):
             + "Other demo users:\n"
             + "".join(f"  username {name:<17} password {secret}  ({what})\n" for name, secret, what in people)
             + "Press Ctrl-C to stop everything.\n"))
-        while True:
-            if exited := self.family.first_exited():
-                name, process = exited
-                raise CommandError(f"The {name} process exited with code {process.returncode}; stopping.")
+        while True:  # a process that dies is started again (the worker's start-up reconcile resumes its work)
+            try:
+                said = self.family.supervise()
+            except GaveUp as gave_up:
+                raise CommandError(f"{gave_up} See its output above.") from None
+            for line in said:
+                self.stderr.write(line)
             time.sleep(0.5)
