@@ -55,6 +55,9 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC of (seq, hash) under a key the database does not hold (audit.digest); null on rows
+    # written before seals existed.
+    seal = models.CharField(max_length=64, null=True, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .chain import GENESIS, digest
+from .digest import seal, sign_head
 from .models import AuditEvent
 
 _PG_CHAIN_LOCK = 7_240_411  # advisory lock id: one writer extends the chain at a time
@@ -74,5 +75,9 @@ def record(event: str, outcome: str, *, request=None, actor=None, device=None, t
         values["seq"] = last["seq"] + 1 if last else 1
         values["created_at"] = timezone.now()
         prev_hash = last["hash"] if last else GENESIS
-        return AuditEvent.objects.create(prev_hash=prev_hash, hash=digest(values, prev_hash), **values)
+        row_hash = digest(values, prev_hash)
+        event = AuditEvent.objects.create(prev_hash=prev_hash, hash=row_hash, seal=seal(values["seq"], row_hash),
+                                          **values)
+        transaction.on_commit(lambda: sign_head(event.seq, row_hash))
+        return event
 

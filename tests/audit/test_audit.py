@@ -14,14 +14,14 @@ from django.test import RequestFactory
 from audit.models import AppendOnlyError, AuditEvent
 from audit.services import client_ip, record
 from tests.factories import DeviceFactory, UserFactory
-from tests.support.audit_trail import guard_lifted
+from tests.support.audit_trail import guard_lifted, recorded
 from tests.support.processes import MANAGE, child_env
 
 pytestmark = pytest.mark.django_db
 
 
 def trail(n: int = 5) -> list[AuditEvent]:
-    return [record("test.event", "succeeded", detail={"n": i, "text": "café ünïcode"}) for i in range(n)]
+    return recorded(n)
 
 
 def verify(*args: str) -> str:

@@ -1,14 +1,18 @@
-"""A long, valid audit trail made in bulk (100,000 record() calls would take minutes)."""
+"""A long, valid audit trail made in bulk (100,000 record() calls would take minutes): chained and
+sealed as record() does; its head is not signed (the test signs it, or sees it as not yet signed)."""
 
 import random
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection as default_connection
+from django.test import TestCase
 
 from audit import triggers
 from audit.chain import GENESIS, digest
+from audit.digest import seal
 from audit.models import AuditEvent
+from audit.services import record
 
 EVENTS = ["auth.login", "device.rescue", "device.restart", "device.credentials.reveal", "user.permission.grant"]
 OUTCOMES = ["requested", "succeeded", "failed", "denied"]
@@ -34,7 +38,7 @@ def bulk_trail(count: int, devices=(), usernames=("alice", "bob", "carol"), seed
             "detail": {"n": i},
         }
         current = digest(values, prev)
-        rows.append(AuditEvent(prev_hash=prev, hash=current, **values))
+        rows.append(AuditEvent(prev_hash=prev, hash=current, seal=seal(values['seq'], current), **values))
         prev = current
         if len(rows) == 5000:
             AuditEvent.objects.bulk_create(rows)
@@ -59,3 +63,10 @@ def guard_lifted(connection=None):
         with connection.cursor() as cursor:
             for sql in saved.values():
                 cursor.execute(sql)
+
+
+def recorded(count: int = 5, event: str = "test.event") -> list[AuditEvent]:
+    """`count` events written through record(), with the commit hooks run as in production: each
+    one signs the head (a test's own transaction never commits, so they are run here)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return [record(event, "succeeded", detail={"n": i, "text": "café ünïcode"}) for i in range(count)]

@@ -33,6 +33,9 @@ def child_env(**extra: str) -> dict[str, str]:
         "SOFTLAYER_USERNAME": settings.SOFTLAYER_USERNAME,
         "SOFTLAYER_API_KEY": settings.SOFTLAYER_API_KEY,
         "VAR_DIR": str(settings.VAR_DIR),
+        # the test's own seal key and signed head, so its workers' audit rows verify as the test's do
+        "AUDIT_DIGEST_KEY": settings.AUDIT_DIGEST_KEY,
+        "AUDIT_DIGEST_DIR": str(settings.AUDIT_DIGEST_DIR),
     }
     env.update(extra)
     return env
