@@ -69,7 +69,9 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
         raise OperationRefused(reason_text)
     _refuse_replay(event, confirmation, device, request)
     if device.vanished_at is not None:
-        raise OperationRefused("This device is no longer in the SoftLayer account.", status=409)
+        gone = "This device is no longer in the SoftLayer account."
+        record(event, "denied", request=request, device=device, reason=gone)
+        raise OperationRefused(gone, status=409)
     if blocker := state_blocker(device, kind):
         record(event, "denied", request=request, device=device, reason=blocker)
         raise OperationRefused(blocker, status=409)
@@ -88,7 +90,10 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
     except IntegrityError:
         _refuse_replay(event, confirmation, device, request)  # the same Yes twice at the same moment
         running = Operation.objects.filter(device=device, state__in=Operation.ACTIVE_STATES).first()
-        raise OperationRefused("An operation is already in progress on this device.", running, status=409) from None
+        busy = "An operation is already in progress on this device."
+        record(event, "denied", request=request, device=device, reason=busy,
+               detail={"running_operation": running.pk if running else None})
+        raise OperationRefused(busy, running, status=409) from None
     return op
 
 

@@ -120,10 +120,10 @@ def test_no_changes_nothing(owner_client, devices, worker, sim):
 def test_double_submit_makes_one_operation_and_one_provider_call(devices, worker, sim):
     owner = OwnerFactory()
     device = pick(devices, kind="virtual", os_family="linux")
-    clients = [Client(), Client()]
+    clients = [Client() for _ in range(6)]
     for client in clients:
         client.force_login(owner)
-    start = threading.Barrier(2)
+    start = threading.Barrier(len(clients))
     answers = []
 
     def click(client):
@@ -138,6 +138,9 @@ def test_double_submit_makes_one_operation_and_one_provider_call(devices, worker
 
     assert Operation.objects.count() == 1
     assert any("already in progress" in a.content.decode() for a in answers)
+    refused = AuditEvent.objects.filter(event="device.rescue", outcome="denied", device_id=device.pk)
+    # every refused Yes is on record, whether the check or the database's unique rule refused it
+    assert refused.count() == len(clients) - 1 and all("already in progress" in row.reason for row in refused)
     wait_for(Operation.objects.get(), "in_rescue")
     assert sim.calls()["SoftLayer_Virtual_Guest::executeRescueLayer"] == 1
 
