@@ -9,13 +9,17 @@ class DeviceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     kind = django_filters.ChoiceFilter(choices=Device.Kind.choices, label="Type", empty_label="Any type")
     os_family = django_filters.ChoiceFilter(choices=Device.OsFamily.choices, label="OS", empty_label="Any OS")
-    datacenter = django_filters.ChoiceFilter(choices=datacenter_choices, label="Location", empty_label="Any location")
+    datacenter = django_filters.ChoiceFilter(choices=[], label="Location", empty_label="Any location")
     power_state = django_filters.ChoiceFilter(choices=Device.Power.choices, label="Power", empty_label="Any power")
     status = django_filters.ChoiceFilter(choices=Device.Status.choices, label="Status", empty_label="Any status")
 
     class Meta:
         model = Device
         fields = ["q", "kind", "os_family", "datacenter", "power_state", "status"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["datacenter"].extra["choices"] = datacenter_choices(self.queryset)
 
     def search(self, queryset, name, value):
         """Name (hostname.domain), IP address or OS, as the console's device search."""

@@ -18,8 +18,9 @@ def device_detail(user, pk: int) -> Device:
     return get_object_or_404(devices_for(user), pk=pk)
 
 
-def datacenter_choices() -> list[tuple[str, str]]:
-    rows = (Device.objects.filter(vanished_at__isnull=True).exclude(datacenter="")
+def datacenter_choices(devices: QuerySet[Device]) -> list[tuple[str, str]]:
+    """The locations of these devices (the ones a person may see), not of the whole account."""
+    rows = (devices.filter(vanished_at__isnull=True).exclude(datacenter="").order_by()
             .values_list("datacenter", "datacenter_long_name").distinct().order_by("datacenter"))
     return [(name, f"{name} ({long_name})" if long_name else name) for name, long_name in rows]
 

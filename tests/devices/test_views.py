@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_rq import get_queue
 
 from devices.models import Device
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("devices:list")
@@ -207,3 +207,17 @@ def test_sync_now_runs_once_a_minute_whoever_asks(owner_client, django_capture_o
     assert "less than 60 seconds ago" in again.content.decode()
     assert len(queue.jobs) == 1  # the second press enqueued nothing
     assert AuditEvent.objects.filter(event="inventory.sync", outcome="requested").count() == 1
+
+
+def test_a_viewer_is_offered_only_the_locations_of_their_devices(client):
+    mine = [DeviceFactory(datacenter="dal10", datacenter_long_name="Dallas 10"),
+            DeviceFactory(datacenter="fra02", datacenter_long_name="Frankfurt 2")]
+    DeviceFactory(datacenter="sao01", datacenter_long_name="Sao Paulo 1")  # the account's, not theirs
+    client.force_login(grant(UserFactory(), devices=mine))
+
+    page = client.get(reverse("devices:list")).content.decode()
+
+    assert "Dallas 10" in page and "Frankfurt 2" in page
+    assert "sao01" not in page and "Sao Paulo 1" not in page
+    forged = client.get(reverse("devices:list"), {"datacenter": "sao01"}).content.decode()
+    assert "Sao Paulo 1" not in forged  # the forged location lists nothing of it
