@@ -28,13 +28,18 @@ def capabilities_of(user) -> frozenset[str]:
         return caps.ALL_KEYS
     cached = getattr(user, _CACHE, None)
     if cached is None:
-        from .models import Capability
-
-        cached = frozenset(
-            Capability.objects.filter(Q(users=user) | Q(roles__users=user)).values_list("key", flat=True)
-        )
+        cached = granted_keys(user)
         setattr(user, _CACHE, cached)
     return cached
+
+
+def granted_keys(user) -> frozenset[str]:
+    """What the user's grants add up to, active or not (a reactivation gives it back)."""
+    from .models import Capability
+
+    if user.is_account_owner:
+        return caps.ALL_KEYS
+    return frozenset(Capability.objects.filter(Q(users=user) | Q(roles__users=user)).values_list("key", flat=True))
 
 
 def forget(user) -> None:
@@ -71,17 +76,20 @@ def can(user, capability: str, device: Device | None = None) -> bool:
     return device is None or can_see(user, device)
 
 
-def management_denial(actor, target=None, *, capability_keys=(), devices=(), role_caps=()) -> str | None:
+def management_denial(actor, target=None, *, capability_keys=(), devices=(), role_caps=(),
+                      status_change: bool = False) -> str | None:
     """Why `actor` may not make this change to `target`'s account, or None when they may.
 
     Rules (DESIGN §3): only the owner or a Manage Users holder changes users; nobody changes the
     owner's grants or deactivates the owner; a manager changes neither their own grants nor
-    grants they do not hold themselves (capabilities, a role's capabilities, device access).
+    grants they do not hold themselves (capabilities, a role's capabilities, device access), and
+    deactivates or reactivates only users whose permissions they hold (`status_change`).
     """
     held = capabilities_of(actor)
     denial = grant_denial(held, target_is_owner=bool(target is not None and target.is_account_owner),
                           target_is_actor=bool(target is not None and target.pk == actor.pk),
-                          capability_keys=capability_keys, role_caps=role_caps)
+                          capability_keys=capability_keys, role_caps=role_caps,
+                          target_holds=granted_keys(target) if status_change and target is not None else frozenset())
     if denial:
         return denial
     if devices and not actor.is_account_owner:
@@ -94,7 +102,7 @@ def management_denial(actor, target=None, *, capability_keys=(), devices=(), rol
 
 
 def grant_denial(actor_holds: frozenset[str], *, target_is_owner: bool = False, target_is_actor: bool = False,
-                 capability_keys=(), role_caps=()) -> str | None:
+                 capability_keys=(), role_caps=(), target_holds: frozenset[str] = frozenset()) -> str | None:
     """The rules of `management_denial` that need no database: what the actor holds, who the target is."""
     if caps.USER_MANAGE not in actor_holds:
         return "Only the account owner or a user with the Manage Users permission can change users."
@@ -106,4 +114,8 @@ def grant_denial(actor_holds: frozenset[str], *, target_is_owner: bool = False, 
     if missing:
         names = ", ".join(caps.BY_KEY[k].name for k in missing)
         return f"You can only grant or revoke permissions you hold yourself; you do not hold: {names}."
+    if beyond := sorted(target_holds - actor_holds):
+        names = ", ".join(caps.BY_KEY[k].name for k in beyond)
+        return (f"You can only deactivate or reactivate users whose permissions you hold yourself; this user "
+                f"also holds: {names}. Ask the account owner.")
     return None

@@ -144,7 +144,7 @@ def set_active(actor, target: User, active: bool, request=None) -> None:
     """Deactivate (ending the user's sessions for good: they are deleted, so a reactivation does not
     bring them back) or reactivate a user."""
     event = "user.reactivate" if active else "user.deactivate"
-    _check(request, actor, event, target)
+    _check(request, actor, event, target, status_change=True)
     if target.is_active == active:
         return
     with transaction.atomic():

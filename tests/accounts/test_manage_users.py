@@ -64,11 +64,16 @@ def test_manager_grants_and_removes_device_access(manager_client, target):
 @pytest.mark.parametrize("attempt", [
     "capability_not_held", "role_not_held", "device_not_visible", "own_capabilities", "own_devices",
     "owner_capabilities", "owner_deactivate", "self_deactivate", "create_with_role_not_held",
+    "deactivate_the_auditor", "reactivate_the_auditor",
 ])
 def test_escalation_attempts_are_refused_audited_and_change_nothing(manager_client, manager, target, attempt):
     owner = OwnerFactory()
     hidden_metal = DeviceFactory(kind="bare_metal")  # the manager sees virtual servers only
+    auditor = grant(UserFactory(username="auditor-x"), roles=["Auditor"])  # holds View Event Log; the manager not
+    parked = grant(UserFactory(username="parked", is_active=False), roles=["Auditor"])
     posts = {
+        "deactivate_the_auditor": ("status", auditor, {"active": "0"}),
+        "reactivate_the_auditor": ("status", parked, {"active": "1"}),
         "capability_not_held": ("capabilities", target, {"capabilities": [caps.USER_EVENT_LOG_VIEW]}),
         "role_not_held": ("roles", target, {"roles": [Role.objects.get(name="Auditor").pk]}),
         "device_not_visible": ("devices", target, {"action": "add", "devices": [hidden_metal.pk]}),
@@ -81,13 +86,13 @@ def test_escalation_attempts_are_refused_audited_and_change_nothing(manager_clie
                                                        "role": Role.objects.get(name="Auditor").pk}),
     }
     view, victim, data = posts[attempt]
-    before = {u.pk: grants_of(u) for u in (manager, target, owner)}
+    before = {u.pk: grants_of(u) for u in (manager, target, owner, auditor, parked)}
     url = reverse(f"accounts:{view}", args=[victim.pk]) if victim else reverse("accounts:create")
 
     response = manager_client.post(url, data)
 
     assert response.status_code == 403
-    assert {u.pk: grants_of(u) for u in (manager, target, owner)} == before
+    assert {u.pk: grants_of(u) for u in (manager, target, owner, auditor, parked)} == before
     assert not User.objects.filter(username="sneaky").exists()
     row = AuditEvent.objects.get(outcome="denied")
     assert row.actor == manager and row.reason in response.content.decode()

@@ -25,3 +25,10 @@ def test_a_manager_grants_only_what_they_hold():
 
 def test_the_owner_may_grant_anything_to_others():
     assert grant_denial(caps.ALL_KEYS, capability_keys=sorted(caps.ALL_KEYS)) is None
+
+
+def test_a_manager_changes_the_status_only_of_users_whose_permissions_they_hold():
+    assert grant_denial(MANAGER, target_holds=frozenset({caps.SERVER_RELOAD})) is None
+    denial = grant_denial(MANAGER, target_holds=frozenset({caps.SERVER_RELOAD, caps.USER_EVENT_LOG_VIEW}))
+    assert denial and "deactivate or reactivate" in denial and caps.BY_KEY[caps.USER_EVENT_LOG_VIEW].name in denial
+    assert grant_denial(caps.ALL_KEYS, target_holds=caps.ALL_KEYS - {caps.USER_MANAGE}) is None
