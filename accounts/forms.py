@@ -20,8 +20,12 @@ class LoginForm(AuthenticationForm):
 
 
 class UserCreateForm(forms.Form):
-    username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
-                                help_text="Letters, digits and @ . + - _ only.")
+    # ASCII only: a Cyrillic or Greek letter o (U+043E, U+03BF) would make a second "owner" that looks like the first.
+    username = forms.RegexField(regex=r"^[A-Za-z0-9.@+_-]{1,150}$", max_length=150,
+                                error_messages={"invalid": "Use the letters a-z and A-Z, digits and @ . + - _ only "
+                                                           "(letters from other alphabets can look like these)."},
+                                help_text="Letters a-z and A-Z, digits and @ . + - _ only. Case does not make a "
+                                          "new name: Alice and alice are one user.")
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False)

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class Capability(models.Model):
@@ -53,5 +54,7 @@ class User(AbstractUser):
                 fields=["is_account_owner"],
                 condition=Q(is_account_owner=True),
                 name="one_account_owner",
-            )
+            ),
+            # "Alice" and "alice" are one name, whichever code path (or two requests at once) tries.
+            models.UniqueConstraint(Lower("username"), name="username_unique_ignoring_case"),
         ]

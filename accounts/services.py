@@ -7,13 +7,17 @@ from pathlib import Path
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from audit.services import record
 from devices.models import Device
 
 from . import policy
 from .models import Capability, Role, User
+
+
+class UsernameTaken(Exception):
+    pass
 
 
 class ChangeRefused(Exception):
@@ -57,12 +61,15 @@ def create_user(actor, *, username: str, password: str, email: str = "", first_n
     _check(request, actor, "user.create", detail=detail, role_caps=role_caps)
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     validate_password(password, user)
-    with transaction.atomic():
-        user.set_password(password)
-        user.save()
-        if role:
-            user.roles.add(role)
-        record("user.create", "succeeded", request=request, actor=actor, target=user, detail=detail)
+    try:
+        with transaction.atomic():
+            user.set_password(password)
+            user.save()
+            if role:
+                user.roles.add(role)
+            record("user.create", "succeeded", request=request, actor=actor, target=user, detail=detail)
+    except IntegrityError:  # the same name (in any case) created a moment ago, e.g. by a second request
+        raise UsernameTaken(username) from None
     return user
 
 

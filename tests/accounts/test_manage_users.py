@@ -1,10 +1,12 @@
 """Manage Users: what managers may change, every refusal audited, nothing changed on refusal."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts import capabilities as caps
+from accounts import services
 from accounts.models import Role, User
 from audit.models import AuditEvent
 from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
@@ -224,3 +226,32 @@ def test_deactivation_ends_sessions_for_good(manager, target):
     assert again.status_code == 302 and reverse("login") in again["Location"]  # the old session is gone
     row = AuditEvent.objects.get(event="user.deactivate", outcome="succeeded")
     assert row.detail["sessions_ended"] == 1
+
+
+@pytest.mark.parametrize("name", ["\u043ewner", "\u03bfwner", "Ow\u0578er", "ow ner"],
+                         ids=["cyrillic-o", "greek-omicron", "armenian-n", "space"])
+def test_look_alike_usernames_are_refused_with_what_to_use(manager_client, name):
+    response = manager_client.post(reverse("accounts:create"), {"username": name, "password": "a-long-passphrase-42"})
+
+    assert response.status_code == 400 and "letters a-z and A-Z" in response.content.decode()
+    assert not User.objects.filter(username=name).exists()
+
+
+def test_a_name_differing_only_in_case_is_the_same_name(manager_client):
+    assert manager_client.post(reverse("accounts:create"),
+                               {"username": "dupuser1", "password": "a-long-passphrase-42"}).status_code == 302
+    response = manager_client.post(reverse("accounts:create"),
+                                   {"username": "DupUser1", "password": "a-long-passphrase-42"})
+    assert response.status_code == 400 and "already exists" in response.content.decode()
+    assert User.objects.filter(username__iexact="dupuser1").count() == 1
+
+
+def test_the_database_keeps_names_unique_ignoring_case(manager):
+    """Two requests at once both pass the form's check; the database's rule refuses the second, and
+    the service says the name is taken (not "database unavailable")."""
+    services.create_user(manager, username="race", password="a-long-passphrase-42")
+    with pytest.raises(services.UsernameTaken):
+        services.create_user(manager, username="RACE", password="a-long-passphrase-42")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="Race")
+    assert User.objects.filter(username__iexact="race").count() == 1
