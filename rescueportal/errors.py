@@ -33,12 +33,46 @@ def server_error(request) -> HttpResponse:
     return _page(*SERVER_ERROR, status=500)
 
 
-def csrf_failure(request, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: refused, said plainly, and kept in the audit trail (a state change was attempted)."""
-    from audit.services import record
+ANONYMOUS_CSRF_ROWS_PER_MINUTE = 10
 
-    record("security.csrf_rejected", "denied", request=request, reason=reason[:200],
-           detail={"path": request.path[:200], "method": request.method})
+
+def worth_recording(refusals_this_minute: int) -> bool:
+    """Anonymous refusals from one address: the first ten of a minute one by one, then one row at the
+    100th, 1,000th, 10,000th… saying how many there were: evidence without a flood of rows."""
+    n = refusals_this_minute
+    return n <= ANONYMOUS_CSRF_ROWS_PER_MINUTE or (n >= 100 and str(n).rstrip("0") == "1")
+
+
+def _anonymous_refusals_this_minute(source: str) -> int | None:
+    """Counted in Redis across every web process; None when Redis cannot say (then every one is recorded)."""
+    import time
+
+    import django_rq
+    import redis
+
+    key = f"rescueportal:csrf-refused:{source}:{int(time.time() // 60)}"
+    try:
+        connection = django_rq.get_connection("default")
+        with connection.pipeline() as pipe:
+            count, _ = pipe.incr(key).expire(key, 120).execute()
+        return int(count)
+    except (redis.exceptions.RedisError, OSError):
+        return None
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: refused, said plainly, and kept in the audit trail (a state change was
+    attempted). Signed-in people's refusals are each recorded; anonymous ones are bounded per address."""
+    from audit.services import client_ip, record
+
+    detail = {"path": request.path[:200], "method": request.method}
+    count = None
+    if not request.user.is_authenticated:
+        count = _anonymous_refusals_this_minute(client_ip(request) or "unknown")
+    if count is None or worth_recording(count):
+        if count is not None and count > ANONYMOUS_CSRF_ROWS_PER_MINUTE:
+            detail["refused_this_minute_from_this_address"] = count
+        record("security.csrf_rejected", "denied", request=request, reason=reason[:200], detail=detail)
     return _page("This form has expired", [
         "Nothing was changed: the form was not sent from this portal's page, or the page was too old.",
         "Go back, reload the page, and try again."], status=403)
