@@ -3,6 +3,7 @@ policy's `management_denial`, and every change or refusal is recorded in the aud
 
 import secrets
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.contrib.auth import authenticate
@@ -86,8 +87,7 @@ def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> 
                 target)
     check_may_change(actor, target, "user.permission.grant", request)
     denial, detail = None, {}
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=target.pk).first()
+    with _holding(target):
         before = set(target.capabilities.values_list("key", flat=True))
         held = policy.capabilities_of(actor)
         wanted |= before - held  # not the actor's to change: kept
@@ -110,24 +110,28 @@ def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> 
 
 
 def set_roles(actor, target: User, roles: Iterable[Role], request=None) -> tuple[set, set]:
+    """Make the user's roles `roles`; the target is locked and its roles read inside the transaction,
+    as in `set_capabilities`."""
     wanted = {r.pk: r for r in roles}
-    before = {r.pk: r for r in target.roles.all()}
-    added = [wanted[pk] for pk in wanted.keys() - before.keys()]
-    removed = [before[pk] for pk in before.keys() - wanted.keys()]
-    changed_caps = set(Capability.objects.filter(roles__in=[*added, *removed]).values_list("key", flat=True))
-    detail = {"before": sorted(r.name for r in before.values()), "after": sorted(r.name for r in wanted.values())}
-    _check(request, actor, "user.role.grant" if added else "user.role.revoke", target, detail,
-           role_caps=changed_caps)
-    if not (added or removed):
-        return set(), set()
-    with transaction.atomic():
-        target.roles.set(wanted.values())
-        for role in added:
-            record("user.role.grant", "succeeded", request=request, actor=actor, target=target,
-                   detail={**detail, "role": role.name})
-        for role in removed:
-            record("user.role.revoke", "succeeded", request=request, actor=actor, target=target,
-                   detail={**detail, "role": role.name})
+    check_may_change(actor, target, "user.role.grant", request)
+    denial, added, removed, detail = None, [], [], {}
+    with _holding(target):
+        before = {r.pk: r for r in target.roles.all()}
+        added = [wanted[pk] for pk in wanted.keys() - before.keys()]
+        removed = [before[pk] for pk in before.keys() - wanted.keys()]
+        changed_caps = set(Capability.objects.filter(roles__in=[*added, *removed]).values_list("key", flat=True))
+        detail = {"before": sorted(r.name for r in before.values()), "after": sorted(r.name for r in wanted.values())}
+        denial = policy.management_denial(actor, target, role_caps=changed_caps)
+        if denial is None and (added or removed):
+            target.roles.set(wanted.values())
+            for role in added:
+                record("user.role.grant", "succeeded", request=request, actor=actor, target=target,
+                       detail={**detail, "role": role.name})
+            for role in removed:
+                record("user.role.revoke", "succeeded", request=request, actor=actor, target=target,
+                       detail={**detail, "role": role.name})
+    if denial:  # recorded outside the rolled-back transaction, so the refusal is kept
+        _refuse(request, actor, "user.role.grant" if added else "user.role.revoke", denial, target, detail)
     policy.forget(target)
     return {r.name for r in added}, {r.name for r in removed}
 
@@ -137,9 +141,9 @@ def change_device_access(actor, target: User, devices: Iterable[Device], grant: 
     event = "user.device_access.grant" if grant else "user.device_access.revoke"
     devices = list(devices)
     _check(request, actor, event, target, {"devices": [d.pk for d in devices][:500]}, devices=devices)
-    held = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
-    changing = [d for d in devices if (d.pk in held) != grant]
-    with transaction.atomic():
+    with _holding(target):
+        held = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
+        changing = [d for d in devices if (d.pk in held) != grant]
         (target.devices.add if grant else target.devices.remove)(*changing)
         for device in changing:
             record(event, "succeeded", request=request, actor=actor, device=device,
@@ -147,14 +151,23 @@ def change_device_access(actor, target: User, devices: Iterable[Device], grant: 
     return len(changing)
 
 
+@contextmanager
+def _holding(target: User):
+    """A transaction holding the target's row: changes to one user's grants run one after another,
+    each reading what the previous one left."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=target.pk).first()
+        yield
+
+
 def set_active(actor, target: User, active: bool, request=None) -> None:
     """Deactivate (ending the user's sessions for good: they are deleted, so a reactivation does not
     bring them back) or reactivate a user."""
     event = "user.reactivate" if active else "user.deactivate"
     _check(request, actor, event, target, status_change=True)
-    if target.is_active == active:
-        return
-    with transaction.atomic():
+    with _holding(target):
+        if User.objects.filter(pk=target.pk).values_list("is_active", flat=True).first() == active:
+            return
         target.is_active = active
         target.save(update_fields=["is_active"])
         ended = 0 if active else _end_sessions(target)
