@@ -23,7 +23,7 @@ def at_once(*calls) -> list[BaseException]:
         try:
             start.wait()
             call()
-        except BaseException as exc:  # noqa: BLE001  (reported to the test)
+        except BaseException as exc:
             failures.append(exc)
         finally:
             connection.close()
