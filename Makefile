@@ -21,6 +21,7 @@ run: setup
 # pytest-django's order on each worker (database tests before transactional ones, which empty the tables).
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest --numprocesses 2 --dist load $(PYTEST_ARGS)
 
 # The same suite with four CPU-bound processes beside it: it must pass on a busy machine too.
@@ -35,6 +36,7 @@ reliability: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) var

@@ -8,6 +8,14 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals
 
+        from audit import events
+
+        events.register("auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
+                        "security.csrf_rejected", group="Sign-in and security")
+        events.register("user.create", "user.deactivate", "user.reactivate", "user.permission.grant",
+                        "user.permission.revoke", "user.role.grant", "user.role.revoke", "user.device_access.grant",
+                        "user.device_access.revoke", group="Users")
+
         from . import receivers
 
         # Django reports logins only by signal; each receiver is one audit.record() call.

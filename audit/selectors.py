@@ -3,28 +3,15 @@
 from dataclasses import dataclass
 
 from django.db.models import (
-    Count,
-    DateTimeField,
-    F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     TextField,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce, Now
+from django.db.models.functions import Cast
 
 from .models import AuditEvent
 
 PAGE_SIZE = 50
-EVENT_NAMES = [
-    "auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
-    "device.rescue", "device.boot_image", "device.unload_image", "device.restart", "device.credentials.reveal",
-    "user.create", "user.deactivate", "user.reactivate", "user.permission.grant", "user.permission.revoke",
-    "user.role.grant", "user.role.revoke", "user.device_access.grant", "user.device_access.revoke",
-    "audit.export", "audit.view", "security.csrf_rejected", "inventory.sync",
-]
 
 
 def search_text(queryset: QuerySet[AuditEvent], text: str) -> QuerySet[AuditEvent]:
@@ -70,30 +57,3 @@ def operation_story(operation) -> list[AuditEvent]:
         reveals &= Q(created_at__lte=end)
     ended_by = Q(operation_id=operation.ended_by_id) if getattr(operation, "ended_by_id", None) else Q(pk__in=[])
     return list(AuditEvent.objects.filter(Q(operation_id=operation.pk) | ended_by | reveals).order_by("seq"))
-
-
-def past_rescues(queryset):
-    """Rescue and boot-from-image operations with when they reached rescue, when the device left it
-    (the Restart or Continue that ended it), and the password reveals in between."""
-    from workflows.models import Operation
-
-    queryset = queryset.filter(kind__in=[Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE])
-    reveal_counts = AuditEvent.objects.filter(
-        device_id=OuterRef("device_id"), event="device.credentials.reveal", outcome="succeeded",
-        created_at__gte=OuterRef("created_at"),
-        created_at__lte=Coalesce(OuterRef("exited_at"), Now(), output_field=DateTimeField()),
-    ).order_by().values("device_id").annotate(n=Count("pk")).values("n")
-    return queryset.annotate(
-        reveals=Coalesce(Subquery(reveal_counts[:1]), Value(0)),
-        reached_rescue=F("finished_at"),
-    ).select_related("device", "requested_by", "ended_by__requested_by").order_by("-created_at")
-
-
-def time_in_rescue(operation, now) -> float | None:
-    """Seconds between reaching rescue and leaving it (or now, while still in it)."""
-    from workflows.models import Operation
-
-    reached = (Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED, Operation.State.EXITED)
-    if operation.state not in reached or not operation.finished_at:
-        return None
-    return ((operation.exited_at or now) - operation.finished_at).total_seconds()

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class DevicesConfig(AppConfig):
     name = "devices"
+
+    def ready(self) -> None:
+        from audit import events
+
+        events.register("inventory.sync", group="Devices")

@@ -34,16 +34,3 @@ def rescue_environment(device: Device) -> str:
     if device.memory_mb < 6144:
         return "CentOS 5 (CentOS 7 and later need at least 6 GB of RAM; this server has less)"
     return "CentOS 7 or later"
-
-
-def device_actions(user, device: Device) -> list[dict]:
-    """The Actions menu: each item, whether this user may use it here, and why not."""
-    from accounts import policy
-    from accounts.capabilities import BY_KEY, REMOTE_MANAGEMENT, SERVER_RELOAD
-
-    items = [("rescue", "Rescue mode", SERVER_RELOAD), ("restart", "Restart", REMOTE_MANAGEMENT)]
-    if device.kind == Device.Kind.VIRTUAL:
-        items.insert(1, ("boot_image", "Boot from image", SERVER_RELOAD))
-    return [{"key": key, "label": label, "url_name": f"workflows:{key}", "needs": BY_KEY[capability].name,
-             "permitted": device.vanished_at is None and policy.can(user, capability, device)}
-            for key, label, capability in items]

@@ -1,16 +1,10 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from accounts import policy
-from accounts.capabilities import USER_EVENT_LOG_VIEW, VIEW_CUSTOMER_SOFTWARE_PASSWORD
-from audit import selectors as audit_selectors
-from workflows import selectors as workflow_selectors
-
-from . import selectors, services
+from . import panels, selectors, services
 from .filters import DeviceFilter
 from .provider import ProviderError
 from .tables import DeviceTable
@@ -45,13 +39,8 @@ def device_detail(request, pk: int):
         "device": device,
         "power_error": power_error,
         "rescue_environment": selectors.rescue_environment(device),
-        "actions": selectors.device_actions(request.user, device),
-        "active_operation": workflow_selectors.active_operation(device),
-        "recent_operations": workflow_selectors.recent_operations(device),
-        "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device),
-        "timeline": audit_selectors.device_timeline(device),
-        "timeline_full": policy.can(request.user, USER_EVENT_LOG_VIEW),
-        "provider_endpoint": settings.SOFTLAYER_ENDPOINT_URL,
+        "actions": panels.actions_for(request.user, device),
+        "panels": panels.render_panels(request, device),
     })
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "simulator",
     "demo",
     "audit",
+    "review",
 ]
 
 MIDDLEWARE = [

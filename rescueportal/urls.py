@@ -12,7 +12,7 @@ urlpatterns = [
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),
-    path("audit/", include("audit.urls")),
+    path("audit/", include("review.urls")),  # the "audit:" URL names
     path("admin/", admin.site.urls),
 ]
 

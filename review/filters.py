@@ -1,17 +1,17 @@
 import django_filters
 from django import forms
 
+from audit import events
+from audit.models import AuditEvent
+from audit.selectors import search_text
 from devices.models import Device
-
-from .models import AuditEvent
-from .selectors import EVENT_NAMES, search_text
 
 
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_username", lookup_expr="iexact", label="Who (username)",
                                       max_length=150)
     device = django_filters.CharFilter(method="by_device", label="Device (name)", max_length=255)
-    event = django_filters.ChoiceFilter(choices=[(e, e) for e in EVENT_NAMES], empty_label="Any event")
+    event = django_filters.ChoiceFilter(choices=lambda: [(e, e) for e in events.names()], empty_label="Any event")
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="Any outcome")
     since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="From",
                                       widget=forms.DateInput(attrs={"type": "date"}))

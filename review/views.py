@@ -10,14 +10,15 @@ from django.views.decorators.http import require_safe
 
 from accounts import policy
 from accounts.capabilities import USER_EVENT_LOG_VIEW
+from audit import selectors as trail
+from audit.integrity import check as integrity_check
+from audit.models import AuditEvent
+from audit.services import record
 from workflows.models import Operation
 
 from . import selectors
 from .filters import AuditFilter
 from .forms import RescueFilterForm
-from .integrity import check as integrity_check
-from .models import AuditEvent
-from .services import record
 
 EXPORT_FIELDS = ["seq", "created_at", "actor_username", "actor_type", "source_ip", "request_id", "event", "outcome",
                  "object_type", "object_id", "object_label", "device_id", "operation_id", "reason", "detail", "hash"]
@@ -41,7 +42,7 @@ def _int(value) -> int | None:
 def audit_log(request):
     _require_reviewer(request)
     events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
-    page = selectors.keyset_page(events.qs, before=_int(request.GET.get("before")),
+    page = trail.keyset_page(events.qs, before=_int(request.GET.get("before")),
                                  after=_int(request.GET.get("after")))
     query = request.GET.copy()
     for key in ("before", "after"):
@@ -120,7 +121,7 @@ def story(request, pk: int):
     if op.kind in (Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE):
         op = selectors.past_rescues(Operation.objects.filter(pk=pk)).get()
         op.seconds_in_rescue = selectors.time_in_rescue(op, timezone.now())
-    return render(request, "audit/story.html", {"op": op, "events": selectors.operation_story(op)})
+    return render(request, "audit/story.html", {"op": op, "events": trail.operation_story(op)})
 
 
 @require_safe

@@ -10,11 +10,9 @@ import random
 from collections import defaultdict
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.utils import timezone
-from rq import Retry
 
 from accounts import policy
 from devices import provider
@@ -23,44 +21,12 @@ from . import services
 from .failpoints import crash_point
 from .locks import SubmitLock
 from .models import Operation
+from .queue import RETRY, _queue
+from .queue import submit_job as _enqueue_submit_job
 
 log = logging.getLogger(__name__)
 State, Kind = Operation.State, Operation.Kind
 POLL_LOCK = "rescueportal:workflows:poll-scheduled"
-
-
-def _queue():
-    return django_rq.get_queue("default")
-
-
-# A job that hit a database or Redis error is tried again by RQ; the operation row decides what is left to do.
-RETRY = Retry(max=5, interval=[1, 3, 10, 30, 60])
-
-
-def enqueue_submit(operation_id: int) -> None:
-    """Enqueue once the current transaction has committed.
-
-    If Redis cannot take the job (or the process dies right here), the operation is committed and
-    stays queued: the reconciler, which runs when a worker starts and every minute, enqueues it.
-    """
-    def enqueue() -> None:
-        crash_point("before_enqueue")
-        try:
-            _enqueue_submit_job(operation_id)
-        except Exception as exc:  # any Redis failure: the reconciler takes over
-            log.warning("Operation %s committed but not enqueued (%s); the reconciler will pick it up",
-                        operation_id, exc)
-
-    transaction.on_commit(enqueue)
-
-
-def _enqueue_submit_job(operation_id: int, delay: float = 0) -> None:
-    """The one way a submit job is put on the queue: now, or after `delay` seconds (RQ's scheduler)."""
-    options = {"job_timeout": 120, "retry": RETRY}
-    if delay > 0:
-        _queue().enqueue_in(timedelta(seconds=delay), submit_operation, operation_id, **options)
-    else:
-        _queue().enqueue(submit_operation, operation_id, **options)
 
 
 def _lock_ttl() -> int:

@@ -18,6 +18,7 @@ from devices.models import Device
 
 from . import progress
 from .models import Operation
+from .queue import enqueue_submit
 from .rules import state_blocker
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,6 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
     """Check, create the row, audit, and enqueue the submit job when the transaction commits.
 
     `confirmation` is the nonce of the Yes that asked (web requests): each may be used once."""
-    from .jobs import enqueue_submit
-
     event = EVENTS[kind]
     if not policy.can(user, CAPABILITY[kind], device):
         reason_text = "You do not have permission to do this on this device."
