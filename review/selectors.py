@@ -24,7 +24,6 @@ def past_rescues(queryset):
 
 def time_in_rescue(operation, now) -> float | None:
     """Seconds between reaching rescue and leaving it (or now, while still in it)."""
-    reached = (Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED, Operation.State.EXITED)
-    if operation.state not in reached or not operation.finished_at:
+    if operation.state not in Operation.REACHED_STATES or not operation.finished_at:
         return None
     return ((operation.exited_at or now) - operation.finished_at).total_seconds()

@@ -3,6 +3,44 @@ from django.db import models
 from django.db.models import Q
 
 
+class State(models.TextChoices):
+    """The states of an operation, their labels, and the moves between them: the one definition."""
+
+    QUEUED = "queued", "Requested"
+    SUBMITTING = "submitting", "Submitting to SoftLayer"
+    POWERING_DOWN = "powering_down", "Powering down"
+    BOOTING = "booting", "Booting"
+    IN_RESCUE = "in_rescue", "In rescue"
+    IMAGE_MOUNTED = "image_mounted", "Booted from the image"
+    NORMAL = "normal", "Back to normal"
+    EXITED = "exited", "Exited"  # a rescue or image boot that a later Restart or Continue ended
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Where each state may go. An operation that has ended (no move out) is never written again but
+# for IN_RESCUE / IMAGE_MOUNTED → EXITED, which a later Restart or Continue records.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.QUEUED: frozenset({State.SUBMITTING, State.FAILED, State.CANCELLED}),
+    State.SUBMITTING: frozenset({State.SUBMITTING, State.POWERING_DOWN, State.BOOTING, State.IN_RESCUE,
+                                 State.IMAGE_MOUNTED, State.NORMAL, State.FAILED}),
+    State.POWERING_DOWN: frozenset({State.BOOTING, State.IN_RESCUE, State.IMAGE_MOUNTED, State.NORMAL, State.FAILED}),
+    State.BOOTING: frozenset({State.POWERING_DOWN, State.IN_RESCUE, State.IMAGE_MOUNTED, State.NORMAL, State.FAILED}),
+    State.IN_RESCUE: frozenset({State.EXITED}),
+    State.IMAGE_MOUNTED: frozenset({State.EXITED}),
+    State.NORMAL: frozenset(),
+    State.EXITED: frozenset(),
+    State.FAILED: frozenset(),
+    State.CANCELLED: frozenset(),
+}
+# Still being carried out: one per device at most (the constraint below), resumed by the reconciler.
+ACTIVE_STATES = (State.QUEUED, State.SUBMITTING, State.POWERING_DOWN, State.BOOTING)
+# Accepted by SoftLayer and followed by polls.
+IN_FLIGHT_STATES = (State.POWERING_DOWN, State.BOOTING)
+# The device got where it was asked to go (it may have left since).
+REACHED_STATES = (State.IN_RESCUE, State.IMAGE_MOUNTED, State.EXITED)
+
+
 class Operation(models.Model):
     """One rescue-related request on one device: the source of truth (RQ only carries its id).
 
@@ -16,20 +54,7 @@ class Operation(models.Model):
         UNLOAD_IMAGE = "unload_image", "Continue (unload the image)"
         RESTART = "restart", "Restart"
 
-    class State(models.TextChoices):
-        QUEUED = "queued", "Requested"
-        SUBMITTING = "submitting", "Submitting to SoftLayer"
-        POWERING_DOWN = "powering_down", "Powering down"
-        BOOTING = "booting", "Booting"
-        IN_RESCUE = "in_rescue", "In rescue"
-        IMAGE_MOUNTED = "image_mounted", "Booted from the image"
-        NORMAL = "normal", "Back to normal"
-        EXITED = "exited", "Exited"  # a rescue or image boot that a later Restart or Continue ended
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    ACTIVE_STATES = (State.QUEUED, State.SUBMITTING, State.POWERING_DOWN, State.BOOTING)
-    IN_FLIGHT_STATES = (State.POWERING_DOWN, State.BOOTING)
+    State = State
 
     device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="operations")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -69,8 +94,8 @@ class Operation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["device"], condition=Q(state__in=[
-                "queued", "submitting", "powering_down", "booting"]), name="one_active_operation_per_device"),
+            models.UniqueConstraint(fields=["device"], condition=Q(state__in=[str(s) for s in ACTIVE_STATES]),
+                                    name="one_active_operation_per_device"),
         ]
 
     def __str__(self) -> str:
@@ -78,4 +103,11 @@ class Operation(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.state in self.ACTIVE_STATES
+        return self.state in ACTIVE_STATES
+
+    def is_in(self, *states: str) -> bool:
+        """`op.is_in("in_rescue", "exited")`; a name that is not a state is an error, not a quiet False."""
+        unknown = set(states) - set(State.values)
+        if unknown:
+            raise ValueError(f"Not operation states: {sorted(unknown)}")
+        return self.state in states

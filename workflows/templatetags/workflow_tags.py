@@ -47,3 +47,19 @@ def remaining(op: Operation) -> str:
 @register.filter
 def duration(seconds) -> str:
     return _duration(seconds or 0)
+
+
+@register.filter
+def state_in(op: Operation, names: str) -> bool:
+    """`{% if op|state_in:"in_rescue,exited" %}`: templates ask the state machine; a misspelt state fails."""
+    return op.is_in(*(name.strip() for name in names.split(",")))
+
+
+@register.filter
+def status_in(device, names: str) -> bool:
+    """`{% if device|status_in:"in_rescue" %}`, checked against the device's statuses the same way."""
+    wanted = {name.strip() for name in names.split(",")}
+    unknown = wanted - set(type(device).Status.values)
+    if unknown:
+        raise ValueError(f"Not device statuses: {sorted(unknown)}")
+    return device.status in wanted
