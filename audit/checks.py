@@ -29,12 +29,12 @@ def append_only_guard(app_configs=None, **kwargs):
     except DatabaseError as exc:
         return [Warning(f"The audit trail's append-only guard could not be checked: {exc}", id="audit.W001")]
     return [Error(
-        f"The audit trail is not append-only: the database triggers {', '.join(missing)} are missing from "
-        f"{triggers.TABLE}, so audit rows could be changed or deleted.",
-        hint="A migration that rebuilt the table dropped them, or someone with database access did. Put them back "
-             "with `python manage.py migrate --skip-checks audit 0003` then `python manage.py migrate` (0004 "
-             "installs them), then run `python manage.py verify_audit`. A new migration that rebuilds the table "
-             "must install them itself (audit.triggers.install).",
+        f"The audit trail is not append-only: the database triggers {', '.join(missing)} are missing or altered "
+        f"on {triggers.TABLE}, so audit rows could be changed or deleted.",
+        hint="A migration that rebuilt the table dropped them, or someone with database access dropped or altered "
+             "them. Put them back with `python manage.py restore_audit_guard`, then run `python manage.py "
+             "verify_audit`. A new migration that rebuilds the table must install them itself "
+             "(audit.triggers.install).",
         id="audit.E001",
     )]
 

@@ -85,7 +85,8 @@ def _sign(seq: int, head_hash: str, at: str) -> str:
 
 
 def _sign_head(head: dict) -> str:
-    return _mac(f"head:{head['seq']}:{head['hash']}:{head['at']}:{head['history']}:{head['legacy_until']}")
+    return _mac(f"head:{head['seq']}:{head['hash']}:{head['at']}:{head['history']}:{head['legacy_until']}:"
+                f"{head.get('restarted_at')}")
 
 
 @contextmanager
@@ -109,9 +110,9 @@ def read_head() -> dict | None:
         return {}
 
 
-def _write_head(seq: int, head_hash: str, history: int, legacy_until: int) -> None:
+def _write_head(seq: int, head_hash: str, history: int, legacy_until: int, restarted_at: int | None = None) -> None:
     head = {"seq": seq, "hash": head_hash, "at": timezone.now().isoformat(), "history": history,
-            "legacy_until": legacy_until}
+            "legacy_until": legacy_until, "restarted_at": restarted_at}
     head["signature"] = _sign_head(head)
     temporary = _head_file().with_suffix(".tmp")
     temporary.write_text(json.dumps(head))
@@ -119,12 +120,26 @@ def _write_head(seq: int, head_hash: str, history: int, legacy_until: int) -> No
 
 
 def sign_head(seq: int, head_hash: str) -> None:
-    """Run after each commit of a row: the signed head moves forward, never back (writers race)."""
+    """Run after each commit of a row: the signed head moves forward, never back (writers race),
+    and only from a head the chain still reaches: rows cut from the end stay reported as removed,
+    however many are written after. A missing head file is started again at this row, and the head
+    says so (`restarted_at`), for the Integrity page to show."""
     try:
         with _locked():
-            current = read_head() or {}
-            if int(current.get("seq", 0)) < seq:
-                _write_head(seq, head_hash, int(current.get("history", 0)), int(current.get("legacy_until", 0)))
+            current = read_head()
+            if current is not None and int(current.get("seq", 0)) >= seq:
+                return
+            if current is not None and not AuditEvent.objects.filter(seq=current.get("seq"),
+                                                                     hash=current.get("hash")).exists():
+                log.error("The signed audit head (event %s) is no longer in the trail: not moving it to event %s",
+                          current.get("seq"), seq)
+                return
+            restarted = None if current is not None or seq == 1 else seq
+            if restarted:
+                log.error("The signed audit head was missing: starting it again at event %s", seq)
+            _write_head(seq, head_hash, int((current or {}).get("history", 0)),
+                        int((current or {}).get("legacy_until", 0)),
+                        restarted_at=(current or {}).get("restarted_at") or restarted)
     except OSError as exc:  # the row is committed and sealed; the Integrity page shows it as not yet signed
         log.error("Could not sign the audit head at event %s: %s", seq, exc)
 
@@ -147,13 +162,21 @@ def write_digest() -> dict | None:
         history = read_digests()
         if history and history[-1].get("seq") == head["seq"]:
             return None
+        current = read_head() or {}
+        if len(history) < int(current.get("history", 0)):  # truncated: keep saying so, never count afresh
+            log.error("The audit digest history holds %s of %s digests: not adding to it", len(history),
+                      current.get("history"))
+            return None
+        if current and not AuditEvent.objects.filter(seq=current.get("seq"), hash=current.get("hash")).exists():
+            log.error("The signed audit head (event %s) is no longer in the trail: not signing", current.get("seq"))
+            return None
         at = timezone.now().isoformat()
         entry = {"seq": head["seq"], "hash": head["hash"], "at": at, "signature": _sign(head["seq"], head["hash"], at)}
         with _history_file().open("a") as out:
             out.write(json.dumps(entry) + "\n")
-        current = read_head() or {}
         newest = max((int(current.get("seq", 0)), current.get("hash", "")), (head["seq"], head["hash"]))
-        _write_head(newest[0], newest[1], len(history) + 1, int(current.get("legacy_until", 0)))
+        _write_head(newest[0], newest[1], len(history) + 1, int(current.get("legacy_until", 0)),
+                    restarted_at=current.get("restarted_at") if current else (head["seq"] if head["seq"] > 1 else None))
     return entry
 
 
@@ -179,6 +202,7 @@ class DigestVerdict:
     signed_seq: int = 0  # the signed head
     not_yet_signed: int = 0  # rows after it
     legacy_until: int = 0  # rows up to here predate seals
+    restarted_at: int | None = None  # the head file was missing and started again at this event
 
 
 def verify_digests() -> DigestVerdict:
@@ -215,7 +239,7 @@ def verify_digests() -> DigestVerdict:
     signed_seq = max([head["seq"], *(entry["seq"] for entry in history)])
     return DigestVerdict(True, len(history), signed_seq=signed_seq,
                          not_yet_signed=(last["seq"] if last else 0) - signed_seq,
-                         legacy_until=int(head.get("legacy_until", 0)))
+                         legacy_until=int(head.get("legacy_until", 0)), restarted_at=head.get("restarted_at"))
 
 
 def _head_signed(head: dict) -> bool:

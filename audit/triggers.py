@@ -30,8 +30,6 @@ POSTGRES_INSTALL = [
 ]
 POSTGRES_UNINSTALL = [f"DROP TRIGGER IF EXISTS audit_no_change ON {TABLE}",
                       f"DROP TRIGGER IF EXISTS audit_no_truncate ON {TABLE}"]
-# The triggers each database must have for the guard to be whole.
-REQUIRED = {"sqlite": {"audit_no_update", "audit_no_delete"}, "postgresql": {"audit_no_change", "audit_no_truncate"}}
 
 
 def _statements(vendor: str, install: bool) -> list[str]:
@@ -68,9 +66,41 @@ def definitions(connection) -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
+def _normal(sql: str) -> str:
+    return " ".join(sql.replace("public.", "").replace("IF NOT EXISTS ", "").replace("OR REPLACE ", "").split())
+
+
+# What each trigger must be, word for word: a trigger of the right name that does nothing (a
+# `WHEN (false)`, another body) is no guard.
+EXPECTED = {
+    "sqlite": {name: _normal(sql) for name, sql in zip(("audit_no_update", "audit_no_delete"), SQLITE_INSTALL,
+                                                       strict=True)},
+    "postgresql": {
+        "audit_no_change": _normal(f"CREATE TRIGGER audit_no_change BEFORE DELETE OR UPDATE ON {TABLE} "
+                                   "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"),
+        "audit_no_truncate": _normal(f"CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {TABLE} "
+                                     "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"),
+    },
+}
+POSTGRES_FUNCTION_BODY = _normal(POSTGRES_INSTALL[0].split("$$")[1])
+
+
 def missing(connection) -> list[str]:
-    """The guard's triggers that are not on the table (empty when the guard is whole)."""
-    return sorted(REQUIRED.get(connection.vendor, set()) - set(definitions(connection)))
+    """The guard's triggers that are not on the table as the migrations made them, missing or
+    altered (empty when the guard is whole)."""
+    expected = EXPECTED.get(connection.vendor, {})
+    present = {name: _normal(sql) for name, sql in definitions(connection).items()}
+    wrong = {name for name, sql in expected.items() if present.get(name) != sql}
+    if connection.vendor == "postgresql" and _postgres_function_body(connection) != POSTGRES_FUNCTION_BODY:
+        wrong |= set(expected)  # both triggers call it
+    return sorted(wrong)
+
+
+def _postgres_function_body(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_append_only'")
+        row = cursor.fetchone()
+    return _normal(row[0]) if row else ""
 
 
 def table_exists(connection) -> bool:

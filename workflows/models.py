@@ -55,6 +55,9 @@ class Operation(models.Model):
         RESTART = "restart", "Restart"
 
     State = State
+    ACTIVE_STATES = ACTIVE_STATES
+    IN_FLIGHT_STATES = IN_FLIGHT_STATES
+    REACHED_STATES = REACHED_STATES
 
     device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="operations")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -73,9 +73,37 @@ def test_without_the_guard_check_verify_and_the_web_server_refuse(fresh):
 
     assert manage("migrate", "--no-input", env=fresh).returncode != 0  # nothing runs on it, not even migrate
 
-    # The way back the check's hint gives: 0004 installs the guard again.
-    assert manage("migrate", "--skip-checks", "--no-input", "audit", "0003", env=fresh).returncode == 0
-    assert manage("migrate", "--no-input", env=fresh).returncode == 0
-    assert manage("check", env=fresh).returncode == 0
+    # The way back the check's hint gives (migrating back would drop the seals' column).
+    assert "restore_audit_guard" in check.stderr
+    assert manage("restore_audit_guard", env=fresh).returncode == 0
+    assert manage("check", env=fresh).returncode == 0 and manage("verify_audit", env=fresh).returncode == 0
+    raw = manage("shell", "-c", RAW, env=fresh)
+    assert raw.stdout.count("REFUSED") == 2 and "ACCEPTED" not in raw.stdout, raw.stdout
+
+
+DISARM = """
+from django.db import connection
+with connection.cursor() as cursor:
+    if connection.vendor == "sqlite":  # same names, but they never fire
+        cursor.execute("DROP TRIGGER audit_no_update")
+        cursor.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_auditevent WHEN 0 "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only'); END")
+    else:  # same triggers, a function that lets everything through
+        cursor.execute("CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql "
+                       "AS $$ BEGIN RETURN COALESCE(NEW, OLD); END $$")
+print("disarmed")
+"""
+
+
+@pytest.mark.django_db
+def test_triggers_of_the_right_name_that_do_nothing_are_no_guard(fresh):
+    assert manage("shell", "-c", DISARM, env=fresh).returncode == 0
+
+    check = manage("check", env=fresh)
+    assert check.returncode != 0 and "missing or altered" in check.stderr
+    verify = manage("verify_audit", env=fresh)
+    assert verify.returncode != 0 and "NOT APPEND-ONLY" in verify.stderr
+
+    assert manage("restore_audit_guard", env=fresh).returncode == 0
     raw = manage("shell", "-c", RAW, env=fresh)
     assert raw.stdout.count("REFUSED") == 2 and "ACCEPTED" not in raw.stdout, raw.stdout

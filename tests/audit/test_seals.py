@@ -156,3 +156,62 @@ def test_an_unsealed_row_after_the_trail_from_before_seals_is_named():
     assert forged == head + 1
     with pytest.raises(CommandError, match=rf"BROKEN at event {forged} .*it has no seal"):
         verify_output()
+
+
+def test_a_row_numbered_below_one_is_named_not_skipped(auditor_client):
+    """Such a row is met by no walk from event 1; it used to pass as intact and show in every list."""
+    trail()
+    first = AuditEvent.objects.get(seq=1)
+    values = row_values(first) | {"seq": 0, "reason": "forged, seq 0"}
+    AuditEvent.objects.create(prev_hash="0" * 64, hash="f" * 64, seal=None, **values)
+
+    with pytest.raises(CommandError, match=r"BROKEN at event 0 .*numbered from 1"):
+        verify_output()
+    page = auditor_client.get(reverse("audit:integrity")).content.decode()
+    assert "Broken at event 0" in page
+
+
+def test_rows_cut_from_the_end_stay_missed_however_much_is_written_after(settings):
+    head = trail()
+    with guard_lifted():
+        AuditEvent.objects.filter(seq__gte=head - 1)._raw_delete(AuditEvent.objects.db)
+    trail(5)  # the portal goes on writing (event numbers {head - 1}… again, with other content)
+
+    with pytest.raises(CommandError, match=rf"event {head}, signed as the head .*was rewritten"):
+        verify_output()
+    assert read_head()["seq"] == head  # the signed head did not move past the cut
+    assert write_digest() is None  # nor does the dated history sign the cut trail
+
+
+def test_a_removed_head_file_is_started_again_and_says_so(settings, auditor_client):
+    trail()
+    (settings.AUDIT_DIGEST_DIR / "head.json").unlink()
+    head = trail(1)
+
+    said = verify_output()
+    assert f"started again at event {head}" in said
+    page = auditor_client.get(reverse("audit:integrity")).content.decode()
+    assert f"started again at event {head}" in page and 'id="restarted"' in page
+
+
+def test_an_emptied_history_stays_truncated_after_the_next_digest(settings):
+    trail()
+    write_digest()
+    trail(1)
+    (settings.AUDIT_DIGEST_DIR / "digests.jsonl").write_text("")
+    trail(1)
+
+    assert write_digest() is None  # nothing is counted afresh
+    with pytest.raises(CommandError, match="holds 0 of the 1 digests written: it was truncated"):
+        verify_output()
+
+
+def test_a_hole_before_the_integrity_window_is_shown_not_a_500(auditor_client):
+    trail()
+    last = AuditEvent.objects.order_by("-seq").first()
+    far = 10**12
+    values = row_values(last) | {"seq": far}
+    AuditEvent.objects.create(prev_hash=last.hash, hash=digest(values, last.hash), seal=None, **values)
+
+    response = auditor_client.get(reverse("audit:integrity"))
+    assert response.status_code == 200 and "Broken at event" in response.content.decode()

@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            verdict, digests = check(max(1, options["since"]))
+            verdict, digests = check(max(1, options["since"]), strict_start=True)
         except NoSuchEvent as exc:
             raise CommandError(str(exc)) from None
         if not verdict.intact:
@@ -24,15 +24,19 @@ class Command(BaseCommand):
                 f"Intact up to event {verdict.last_seq}.")
         missing = triggers.missing(connection)
         if missing:
-            raise CommandError(f"Audit trail NOT APPEND-ONLY: the triggers {', '.join(missing)} are missing from "
-                               f"{triggers.TABLE}, so rows can be changed or deleted (`manage.py check` says how to "
-                               f"put them back). The chain is intact up to event {verdict.last_seq}.")
+            raise CommandError(f"Audit trail NOT APPEND-ONLY: the triggers {', '.join(missing)} are missing or altered "
+                               f"on {triggers.TABLE}, so rows can be changed or deleted (`manage.py "
+                               f"restore_audit_guard` puts them back). The chain is intact up to event "
+                               f"{verdict.last_seq}.")
         if not digests.intact:
             raise CommandError(f"Audit trail BROKEN: {digests.problem}.")
         unsigned = (f"; NOT YET SIGNED: {digests.not_yet_signed} event{'s' if digests.not_yet_signed != 1 else ''} "
                     f"after the signed head (each sealed)" if digests.not_yet_signed else "")
         older = (f"; {verdict.unsealed} older events from before seals, vouched for by the digests only"
                  if verdict.unsealed else "")
+        if digests.restarted_at:
+            older += (f"; WARNING: the signed head was started again at event {digests.restarted_at} (its file was "
+                      f"missing): events before it are vouched for by their seals only")
         self.stdout.write(f"Audit trail intact up to event {verdict.last_seq} "
                           f"({verdict.checked} checked, head {verdict.head_hash[:16]}…; signed head at event "
                           f"{digests.signed_seq}{unsigned}; {digests.checked} dated digests match{older}; "
