@@ -84,9 +84,11 @@ class Family:
     """Start children into one group; `stop()` ends them all, and so does our death.
     `supervise()` starts again a member that exited, so one lost process does not stop the portal."""
 
-    def __init__(self, grace_seconds: float = 8.0):
+    def __init__(self, grace_seconds: float = 8.0, adopt_orphans: bool = False):
         self.grace = grace_seconds
         self.members: list[Member] = []
+        if adopt_orphans:
+            _become_subreaper()  # a dead member's children come to us, not to init: supervise() ends them
         self.watchdog = subprocess.Popen([sys.executable, "-c", WATCHDOG, str(grace_seconds)],
                                          stdin=subprocess.PIPE, process_group=0)
         self.pgid = self.watchdog.pid
@@ -108,6 +110,9 @@ class Family:
         GaveUp for a member that keeps exiting."""
         now = time.monotonic() if now is None else now
         said = []
+        if orphans := self._end_orphans():
+            said.append(f"Ended {len(orphans)} process(es) left behind by a process that died (pids "
+                        f"{', '.join(map(str, orphans))}).")
         for member in self.members:
             if member.restart_at is None:
                 code = member.process.poll()
@@ -135,6 +140,24 @@ class Family:
                 said.append(f"The {member.name} process is running again (pid {member.process.pid}).")
         return said
 
+    def _end_orphans(self) -> list[int]:
+        """Our children that are neither a member nor the watchdog: left by a member that died (the
+        RQ scheduler a killed worker forked would otherwise hold the scheduler lock and a Redis
+        connection). They are killed and reaped before the member is started again."""
+        known = {member.process.pid for member in self.members} | {self.watchdog.pid}
+        ended = []
+        for pid, zombie in _children_of(os.getpid()):
+            if pid in known or _group_of(pid) not in (self.pgid, None):
+                continue
+            try:
+                if not zombie:
+                    os.kill(pid, signal.SIGKILL)
+                    ended.append(pid)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        return ended
+
     def stop(self) -> None:
         """SIGTERM each in the reverse order of starting, wait up to the grace period, then end the group."""
         for member in reversed(self.members):
@@ -153,6 +176,38 @@ class Family:
             self.watchdog.wait(timeout=self.grace + 5)
         except subprocess.TimeoutExpired:
             os.killpg(self.pgid, signal.SIGKILL)
+
+
+def _become_subreaper() -> None:
+    """Linux's PR_SET_CHILD_SUBREAPER; elsewhere a no-op (orphans then go to init, as before)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _children_of(parent: int) -> list[tuple[int, bool]]:
+    """(pid, is a zombie) of each child of `parent`, from /proc (none where there is no /proc)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append((int(entry), fields[0] == "Z"))
+    return found
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 class RunLock:

@@ -92,6 +92,10 @@ def roles(pid: int) -> dict[str, set[int]]:
     return found
 
 
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def wait_for_roles(pid: int, replaced: dict[str, set[int]], timeout: float = 90) -> dict[str, set[int]]:
     """Until each role has a live process that is not one of the `replaced` ones."""
     deadline = time.monotonic() + timeout
@@ -110,6 +114,19 @@ def test_a_process_that_dies_is_started_again_and_the_portal_keeps_working(tmp_p
     reader = _Lines(portal.process)
     try:
         settled_family(portal.process.pid)
+        deadline = time.monotonic() + 60  # the worker forks its scheduler once it has reconciled
+        while len(roles(portal.process.pid).get("rqworker", ())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        before = roles(portal.process.pid)
+        # The worker alone: the scheduler it forked must not live on (holding the scheduler lock).
+        (worker,) = [pid for pid in before["rqworker"] if parent_of(pid) == portal.process.pid]
+        scheduler = before["rqworker"] - {worker}
+        assert scheduler, before
+        os.kill(worker, signal.SIGKILL)
+        assert not wait_all_gone(scheduler, timeout=30), "the dead worker's scheduler lived on"
+        reader.wait_for("left behind by a process that died")
+        wait_for_roles(portal.process.pid, {"rqworker": before["rqworker"]})
+
         before = roles(portal.process.pid)
         victims = {role: pids for role, pids in before.items() if role in ("rqworker", "rqcron", "redis-server")}
         assert {"rqworker", "rqcron"} <= set(victims), before

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        self.family = Family()
+        self.family = Family(adopt_orphans=True)
         try:
             self._run(options["port"], options["devices"], lock)
         except KeyboardInterrupt:
