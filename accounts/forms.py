@@ -8,6 +8,7 @@ from devices.models import Device
 from .capabilities import CAPABILITIES
 from .fields import BoundedModelChoiceField, BoundedModelMultipleChoiceField
 from .models import Role, User
+from .names import ALLOWED
 
 
 class LoginForm(AuthenticationForm):
@@ -21,7 +22,7 @@ class LoginForm(AuthenticationForm):
 
 class UserCreateForm(forms.Form):
     # ASCII only: a Cyrillic or Greek letter o (U+043E, U+03BF) would make a second "owner" that looks like the first.
-    username = forms.RegexField(regex=r"^[A-Za-z0-9.@+_-]{1,150}$", max_length=150,
+    username = forms.RegexField(regex=ALLOWED, max_length=150, strip=True,
                                 error_messages={"invalid": "Use the letters a-z and A-Z, digits and @ . + - _ only "
                                                            "(letters from other alphabets can look like these)."},
                                 help_text="Letters a-z and A-Z, digits and @ . + - _ only. Case does not make a "

@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -33,6 +33,12 @@ class Role(models.Model):
         return self.name
 
 
+class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Sign-in ignores case, as names are unique ignoring case ("Alice" and "alice" are one user)."""
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """A user of the one SoftLayer account this portal serves.
 
@@ -42,6 +48,7 @@ class User(AbstractUser):
     """
 
     is_account_owner = models.BooleanField(default=False)
+    objects = PortalUserManager()
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
     capabilities = models.ManyToManyField(Capability, blank=True, related_name="users",
                                           help_text="Capabilities granted directly, besides the roles'.")

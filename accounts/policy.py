@@ -92,6 +92,11 @@ def management_denial(actor, target=None, *, capability_keys=(), devices=(), rol
                           target_holds=granted_keys(target) if status_change and target is not None else frozenset())
     if denial:
         return denial
+    if status_change and target is not None and not actor.is_account_owner:
+        beyond = target.devices.exclude(pk__in=devices_for(actor).values("pk")).count()
+        if beyond:
+            return (f"You can only deactivate or reactivate users whose devices you can access yourself; this user "
+                    f"has access to {beyond} device{'s' if beyond != 1 else ''} outside yours. Ask the account owner.")
     if devices and not actor.is_account_owner:
         visible = set(devices_for(actor).filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
         outside = [d for d in devices if d.pk not in visible]

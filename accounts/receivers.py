@@ -20,3 +20,9 @@ def login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Only the username is kept: never the password that was tried.
     record("auth.login_failed", "failed", request=request,
            detail={"username": str(credentials.get("username", ""))[:150]})
+
+
+def lockout_username(request, credentials: dict | None) -> str | None:
+    """django-axes counts wrong passwords per username ignoring case, as sign-in does."""
+    username = (credentials or {}).get("username") or (request.POST.get("username") if request else None)
+    return username.strip().casefold() if username else username

@@ -15,6 +15,7 @@ from devices.models import Device
 
 from . import policy
 from .models import Capability, Role, User
+from .names import look_alike
 
 
 class UsernameTaken(Exception):
@@ -60,6 +61,9 @@ def create_user(actor, *, username: str, password: str, email: str = "", first_n
     role_caps = list(role.capabilities.values_list("key", flat=True)) if role else []
     detail = {"username": username, "role": role.name if role else None}
     _check(request, actor, "user.create", detail=detail, role_caps=role_caps)
+    if twin := look_alike(username, list(User.objects.values_list("username", flat=True))):
+        raise UsernameTaken(f"This username would be mistaken for the existing user {twin} (0 and o, 1 and l, "
+                            "rn and m, dots and dashes read alike). Choose another.")
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     validate_password(password, user)
     try:
@@ -70,7 +74,7 @@ def create_user(actor, *, username: str, password: str, email: str = "", first_n
                 user.roles.add(role)
             record("user.create", "succeeded", request=request, actor=actor, target=user, detail=detail)
     except IntegrityError:  # the same name (in any case) created a moment ago, e.g. by a second request
-        raise UsernameTaken(username) from None
+        raise UsernameTaken("A user with this username already exists.") from None
     return user
 
 

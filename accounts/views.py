@@ -62,8 +62,8 @@ def user_create(request):
                                         role=data["role"])
         except services.ChangeRefused as error:
             return _refused(request, error)
-        except services.UsernameTaken:
-            form.add_error("username", "A user with this username already exists.")
+        except services.UsernameTaken as taken:
+            form.add_error("username", str(taken))
             return render(request, "accounts/user_new.html", {"form": form}, status=400)
         messages.success(request, f"User {user.username} created"
                          + (f" with the {data['role'].name} role." if data["role"] else " with no permissions."))

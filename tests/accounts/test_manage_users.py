@@ -255,3 +255,44 @@ def test_the_database_keeps_names_unique_ignoring_case(manager):
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="Race")
     assert User.objects.filter(username__iexact="race").count() == 1
+
+
+@pytest.mark.parametrize("name", ["owner\n", "0wner", "OWNER", "rnanager", "auditor.", "vievver", "0wn3r-x"],
+                         ids=["newline", "zero", "case", "rn-for-m", "trailing-dot", "vv-for-w", "not-alike"])
+def test_names_that_read_as_an_existing_one_are_refused(manager_client, name):
+    for existing in ("owner", "auditor", "viewer"):  # and the signed-in "manager"
+        UserFactory(username=existing)
+    users = User.objects.count()
+
+    response = manager_client.post(reverse("accounts:create"), {"username": name, "password": "a-long-passphrase-42"})
+
+    if name == "0wn3r-x":  # a name of its own
+        assert response.status_code == 302
+        return
+    assert response.status_code == 400
+    said = response.content.decode()
+    assert "mistaken for the existing user" in said or "already exists" in said
+    assert User.objects.count() == users
+
+
+def test_a_manager_cannot_switch_off_a_user_with_devices_beyond_theirs(client):
+    """The manager holds every permission the viewer has (none), but not the viewer's devices."""
+    manager = grant(UserFactory(username="mgr2"), roles=["User manager"])
+    viewer = grant(UserFactory(username="viewer2"), devices=[DeviceFactory(), DeviceFactory()])
+    client.force_login(manager)
+
+    response = client.post(reverse("accounts:status", args=[viewer.pk]), {"active": "0"})
+
+    assert response.status_code == 403 and "outside yours" in response.content.decode()
+    assert User.objects.get(pk=viewer.pk).is_active
+    assert AuditEvent.objects.filter(event="user.deactivate", outcome="denied", actor=manager).count() == 1
+
+
+def test_sign_in_ignores_case_and_so_does_the_lockout(client, settings):
+    UserFactory(username="casey", password="a-long-passphrase-42")
+    assert client.post(reverse("login"), {"username": "CASEY", "password": "a-long-passphrase-42"}).status_code == 302
+    client.logout()
+    for spelling in ("casey", "Casey", "CASEY", "cAsEy", "caSey"):  # five wrong, each spelt differently
+        client.post(reverse("login"), {"username": spelling, "password": "wrong"})
+    refused = client.post(reverse("login"), {"username": "casey", "password": "a-long-passphrase-42"})
+    assert refused.status_code != 302 and "_auth_user_id" not in client.session

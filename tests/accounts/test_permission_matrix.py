@@ -14,7 +14,7 @@ from workflows.models import Operation
 
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
          "auditor", "owner"]
-OURS = ("accounts.", "devices.", "workflows.", "audit.", "rescueportal.", "django.contrib.auth.views",
+OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "django.contrib.auth.views",
         "django.views.generic")
 
 # Expected status per role for GET and POST; "login" is a 302 to the login page.
