@@ -3,6 +3,7 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_safe
 from accounts import policy
 from accounts.capabilities import USER_EVENT_LOG_VIEW
 from audit import selectors as trail
+from audit import triggers
 from audit.integrity import check as integrity_check
 from audit.models import AuditEvent
 from audit.services import record
@@ -131,4 +133,4 @@ def integrity(request):
     since = 1 if request.GET.get("full") else max(1, head - 10_000 + 1)
     verdict, digests = integrity_check(since)
     return render(request, "audit/integrity.html", {"verdict": verdict, "since": since, "head": head,
-                                                    "digests": digests})
+                                                    "digests": digests, "unguarded": triggers.missing(connection)})

@@ -55,7 +55,7 @@ def test_a_row_appended_with_a_correct_hash_is_named(auditor_client, seal):
     with pytest.raises(CommandError, match=rf"BROKEN at event {forged} .*digest key"):
         verify_output()
     page = auditor_client.get(reverse("audit:integrity")).content.decode()
-    assert f"Broken at event {forged}" in page and "msg-success" not in page
+    assert f"Broken at event {forged}" in page and 'id="verdict">Intact' not in page
 
 
 def test_rows_cut_from_the_end_are_missed(auditor_client):
@@ -215,3 +215,11 @@ def test_a_hole_before_the_integrity_window_is_shown_not_a_500(auditor_client):
 
     response = auditor_client.get(reverse("audit:integrity"))
     assert response.status_code == 200 and "Broken at event" in response.content.decode()
+
+
+def test_the_integrity_page_says_when_the_guard_is_gone(auditor_client):
+    trail()
+    with guard_lifted():
+        page = auditor_client.get(reverse("audit:integrity")).content.decode()
+    assert "Not append-only" in page and "restore_audit_guard" in page
+    assert "Append-only guard in place" in auditor_client.get(reverse("audit:integrity")).content.decode()
