@@ -30,20 +30,20 @@ class ChangeRefused(Exception):
         self.reason = reason
 
 
-def _refuse(request, actor, event: str, reason: str, target=None, detail: dict | None = None):
-    record(event, "denied", request=request, actor=actor, target=target, reason=reason, detail=detail)
+def _refuse(actor, event: str, reason: str, target=None, detail: dict | None = None):
+    record(event, "denied", actor=actor, target=target, reason=reason, detail=detail)
     raise ChangeRefused(reason)
 
 
-def _check(request, actor, event: str, target=None, detail: dict | None = None, **change) -> None:
+def _check(actor, event: str, target=None, detail: dict | None = None, **change) -> None:
     reason = policy.management_denial(actor, target, **change)
     if reason:
-        _refuse(request, actor, event, reason, target, detail)
+        _refuse(actor, event, reason, target, detail)
 
 
-def check_may_change(actor, target: User | None, event: str, request=None) -> None:
+def check_may_change(actor, target: User | None, event: str) -> None:
     """The general rules (a manager, not the owner, not oneself), checked before reading a form."""
-    _check(request, actor, event, target)
+    _check(actor, event, target)
 
 
 def reauthenticate(request, password: str) -> bool:
@@ -57,10 +57,10 @@ def reauthenticate(request, password: str) -> bool:
 
 
 def create_user(actor, *, username: str, password: str, email: str = "", first_name: str = "",
-                last_name: str = "", role: Role | None = None, request=None) -> User:
+                last_name: str = "", role: Role | None = None) -> User:
     role_caps = list(role.capabilities.values_list("key", flat=True)) if role else []
     detail = {"username": username, "role": role.name if role else None}
-    _check(request, actor, "user.create", detail=detail, role_caps=role_caps)
+    _check(actor, "user.create", detail=detail, role_caps=role_caps)
     if twin := look_alike(username, list(User.objects.values_list("username", flat=True))):
         raise UsernameTaken(f"This username would be mistaken for the existing user {twin} (0 and o, 1 and l, "
                             "rn and m, dots and dashes read alike). Choose another.")
@@ -72,13 +72,13 @@ def create_user(actor, *, username: str, password: str, email: str = "", first_n
             user.save()
             if role:
                 user.roles.add(role)
-            record("user.create", "succeeded", request=request, actor=actor, target=user, detail=detail)
+            record("user.create", "succeeded", actor=actor, target=user, detail=detail)
     except IntegrityError:  # the same name (in any case) created a moment ago, e.g. by a second request
         raise UsernameTaken("A user with this username already exists.") from None
     return user
 
 
-def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> tuple[set, set]:
+def set_capabilities(actor, target: User, keys: Iterable[str]) -> tuple[set, set]:
     """Make the user's direct capabilities `keys`, among those the actor may change; returns (granted, revoked).
 
     The target's row is locked and its grants read inside the transaction, so two managers at once
@@ -87,9 +87,9 @@ def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> 
     wanted = set(keys)
     unknown = wanted - set(Capability.objects.values_list("key", flat=True))
     if unknown:
-        _refuse(request, actor, "user.permission.grant", f"Unknown permissions: {', '.join(sorted(unknown))}.",
+        _refuse(actor, "user.permission.grant", f"Unknown permissions: {', '.join(sorted(unknown))}.",
                 target)
-    check_may_change(actor, target, "user.permission.grant", request)
+    check_may_change(actor, target, "user.permission.grant")
     denial, detail = None, {}
     with _holding(target):
         before = set(target.capabilities.values_list("key", flat=True))
@@ -101,23 +101,23 @@ def set_capabilities(actor, target: User, keys: Iterable[str], request=None) -> 
         if denial is None and (granted or revoked):
             target.capabilities.set(Capability.objects.filter(key__in=wanted))
             for key in sorted(granted):
-                record("user.permission.grant", "succeeded", request=request, actor=actor, target=target,
+                record("user.permission.grant", "succeeded", actor=actor, target=target,
                        detail={**detail, "permission": key})
             for key in sorted(revoked):
-                record("user.permission.revoke", "succeeded", request=request, actor=actor, target=target,
+                record("user.permission.revoke", "succeeded", actor=actor, target=target,
                        detail={**detail, "permission": key})
     if denial:  # recorded outside the rolled-back transaction, so the refusal is kept
-        _refuse(request, actor, "user.permission.grant" if granted else "user.permission.revoke", denial, target,
+        _refuse(actor, "user.permission.grant" if granted else "user.permission.revoke", denial, target,
                 detail)
     policy.forget(target)
     return granted, revoked
 
 
-def set_roles(actor, target: User, roles: Iterable[Role], request=None) -> tuple[set, set]:
+def set_roles(actor, target: User, roles: Iterable[Role]) -> tuple[set, set]:
     """Make the user's roles `roles`; the target is locked and its roles read inside the transaction,
     as in `set_capabilities`."""
     wanted = {r.pk: r for r in roles}
-    check_may_change(actor, target, "user.role.grant", request)
+    check_may_change(actor, target, "user.role.grant")
     denial, added, removed, detail = None, [], [], {}
     with _holding(target):
         before = {r.pk: r for r in target.roles.all()}
@@ -129,28 +129,28 @@ def set_roles(actor, target: User, roles: Iterable[Role], request=None) -> tuple
         if denial is None and (added or removed):
             target.roles.set(wanted.values())
             for role in added:
-                record("user.role.grant", "succeeded", request=request, actor=actor, target=target,
+                record("user.role.grant", "succeeded", actor=actor, target=target,
                        detail={**detail, "role": role.name})
             for role in removed:
-                record("user.role.revoke", "succeeded", request=request, actor=actor, target=target,
+                record("user.role.revoke", "succeeded", actor=actor, target=target,
                        detail={**detail, "role": role.name})
     if denial:  # recorded outside the rolled-back transaction, so the refusal is kept
-        _refuse(request, actor, "user.role.grant" if added else "user.role.revoke", denial, target, detail)
+        _refuse(actor, "user.role.grant" if added else "user.role.revoke", denial, target, detail)
     policy.forget(target)
     return {r.name for r in added}, {r.name for r in removed}
 
 
-def change_device_access(actor, target: User, devices: Iterable[Device], grant: bool, request=None) -> int:
+def change_device_access(actor, target: User, devices: Iterable[Device], grant: bool) -> int:
     """Grant or remove access to devices; one audit row per device that actually changed."""
     event = "user.device_access.grant" if grant else "user.device_access.revoke"
     devices = list(devices)
-    _check(request, actor, event, target, {"devices": [d.pk for d in devices][:500]}, devices=devices)
+    _check(actor, event, target, {"devices": [d.pk for d in devices][:500]}, devices=devices)
     with _holding(target):
         held = set(target.devices.filter(pk__in=[d.pk for d in devices]).values_list("pk", flat=True))
         changing = [d for d in devices if (d.pk in held) != grant]
         (target.devices.add if grant else target.devices.remove)(*changing)
         for device in changing:
-            record(event, "succeeded", request=request, actor=actor, device=device,
+            record(event, "succeeded", actor=actor, device=device,
                    detail={"user": target.get_username(), "user_id": target.pk})
     return len(changing)
 
@@ -164,18 +164,18 @@ def _holding(target: User):
         yield
 
 
-def set_active(actor, target: User, active: bool, request=None) -> None:
+def set_active(actor, target: User, active: bool) -> None:
     """Deactivate (ending the user's sessions for good: they are deleted, so a reactivation does not
     bring them back) or reactivate a user."""
     event = "user.reactivate" if active else "user.deactivate"
-    _check(request, actor, event, target, status_change=True)
+    _check(actor, event, target, status_change=True)
     with _holding(target):
         if User.objects.filter(pk=target.pk).values_list("is_active", flat=True).first() == active:
             return
         target.is_active = active
         target.save(update_fields=["is_active"])
         ended = 0 if active else _end_sessions(target)
-        record(event, "succeeded", request=request, actor=actor, target=target,
+        record(event, "succeeded", actor=actor, target=target,
                detail={"sessions_ended": ended} if not active else None)
 
 

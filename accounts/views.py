@@ -48,7 +48,7 @@ def users_list(request):
 def user_create(request):
     if request.method == "POST":
         try:
-            services.check_may_change(request.user, None, "user.create", request=request)
+            services.check_may_change(request.user, None, "user.create")
         except services.ChangeRefused as error:
             return _refused(request, error)
     _require_manager(request)
@@ -56,7 +56,7 @@ def user_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.create_user(request.user, request=request, username=data["username"],
+            user = services.create_user(request.user, username=data["username"],
                                         password=data["password"], email=data["email"],
                                         first_name=data["first_name"], last_name=data["last_name"],
                                         role=data["role"])
@@ -95,7 +95,7 @@ def _change(request, pk: int, event: str, form_class, apply):
     target = get_object_or_404(User, pk=pk)
     form = form_class(request.POST)
     try:
-        services.check_may_change(request.user, target, event, request=request)
+        services.check_may_change(request.user, target, event)
         if not form.is_valid():
             return _bad_form(request, form, target)
         messages.success(request, apply(target, form.cleaned_data))
@@ -111,7 +111,7 @@ def _changes(target: User, done: list[str]) -> str:
 @require_POST
 def user_capabilities(request, pk: int):
     def apply(target, data):
-        granted, revoked = services.set_capabilities(request.user, target, data["capabilities"], request=request)
+        granted, revoked = services.set_capabilities(request.user, target, data["capabilities"])
         return _changes(target, [f"granted {BY_KEY[k].name}" for k in sorted(granted)]
                         + [f"revoked {BY_KEY[k].name}" for k in sorted(revoked)])
 
@@ -121,7 +121,7 @@ def user_capabilities(request, pk: int):
 @require_POST
 def user_roles(request, pk: int):
     def apply(target, data):
-        added, removed = services.set_roles(request.user, target, data["roles"], request=request)
+        added, removed = services.set_roles(request.user, target, data["roles"])
         return _changes(target, [f"role {n} added" for n in sorted(added)]
                         + [f"role {n} removed" for n in sorted(removed)])
 
@@ -132,7 +132,7 @@ def user_roles(request, pk: int):
 def user_devices(request, pk: int):
     def apply(target, data):
         grant = data["action"] == "add"
-        count = services.change_device_access(request.user, target, data["devices"], grant, request=request)
+        count = services.change_device_access(request.user, target, data["devices"], grant)
         plural = "s" * (count != 1)
         if grant:
             return f"{target.username} now has access to {count} more device{plural}."
@@ -144,7 +144,7 @@ def user_devices(request, pk: int):
 @require_POST
 def user_status(request, pk: int):
     def apply(target, data):
-        services.set_active(request.user, target, data["active"], request=request)
+        services.set_active(request.user, target, data["active"])
         return f"{target.username} is {'active again' if data['active'] else 'deactivated and logged out'}."
 
     return _change(request, pk, "user.deactivate", StatusForm, apply)

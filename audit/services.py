@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .chain import GENESIS, digest
 from .digest import seal, sign_head
+from .middleware import current_request
 from .models import AuditEvent
 
 _PG_CHAIN_LOCK = 7_240_411  # advisory lock id: one writer extends the chain at a time
@@ -44,11 +45,15 @@ def _printable(text: str) -> str:
 def record(event: str, outcome: str, *, request=None, actor=None, device=None, target=None,
            operation_id: int | None = None, reason: str = "", detail: dict | None = None) -> AuditEvent:
     """Append one event. `target` is the object acted on when it is not a device (a user, a role).
+    Who, from where and in which request come from the request being served (`request`, or the
+    current one set by audit.middleware); jobs have none.
 
     Never pass secrets in `detail`. Call it outside any transaction that may roll back when the
     event must survive a failure (a denied or failed attempt).
     """
-    if actor is None and request is not None and request.user.is_authenticated:
+    request = request if request is not None else current_request.get()
+    if actor is None and request is not None and getattr(request, "user", None) is not None \
+            and request.user.is_authenticated:
         actor = request.user
     subject = device if device is not None else target
     values = {

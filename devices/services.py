@@ -207,14 +207,14 @@ def may_sync_now(user) -> bool:
     return any(policy.can(user, capability) for capability in SYNC_CAPABILITIES)
 
 
-def request_sync(user, request=None) -> None:
+def request_sync(user) -> None:
     """"Sync now": refused (and audited) without an action capability; one per
     INVENTORY_SYNC_MIN_INTERVAL_SECONDS for the whole account, whoever asks."""
     from .jobs import enqueue_sync
 
     if not may_sync_now(user):
         reason = "Only the account owner and users who may act on devices can sync the inventory."
-        record("inventory.sync", "denied", request=request, reason=reason)
+        record("inventory.sync", "denied", reason=reason)
         raise SyncRefused(reason, 403)
     interval = settings.INVENTORY_SYNC_MIN_INTERVAL_SECONDS
     try:
@@ -227,7 +227,7 @@ def request_sync(user, request=None) -> None:
     except RedisError:
         raise SyncRefused("The portal's job queue cannot be reached just now, so nothing was started. The inventory "
                           "is synced by itself every few minutes once it is back.", 503) from None
-    record("inventory.sync", "requested", request=request)
+    record("inventory.sync", "requested")
 
 
 def last_sync() -> InventorySync | None:

@@ -47,7 +47,7 @@ def device_detail(request, pk: int):
 @require_POST
 def sync_now(request):
     try:
-        services.request_sync(request.user, request=request)
+        services.request_sync(request.user)
     except services.SyncRefused as refused:
         if refused.status == 403:
             raise PermissionDenied(refused.reason) from None

@@ -41,38 +41,38 @@ class OperationRefused(Exception):
         self.reason, self.operation, self.status = reason, operation, status
 
 
-def _audit(op: Operation, outcome: str, request=None, reason: str = "", **detail) -> None:
-    record(EVENTS[op.kind], outcome, request=request, actor=op.requested_by if request is None else None,
+def _audit(op: Operation, outcome: str, reason: str = "", **detail) -> None:
+    record(EVENTS[op.kind], outcome, actor=op.requested_by,
            device=op.device, operation_id=op.pk, reason=reason or op.reason,
            detail={"state": op.state, "kind": op.kind, **({"image": op.iso_image_name} if op.iso_image_name else {}),
                    **detail})
 
 
-def _refuse_replay(event: str, confirmation: str, device: Device, request) -> None:
+def _refuse_replay(event: str, confirmation: str, device: Device) -> None:
     used = Operation.objects.filter(confirmation=confirmation).first() if confirmation else None
     if used:
         text = "This Yes was already used; nothing new was requested."
-        record(event, "denied", request=request, device=device, operation_id=used.pk, reason=text)
+        record(event, "denied", device=device, operation_id=used.pk, reason=text)
         raise OperationRefused(text, used, status=409)
 
 
 def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_image: dict | None = None,
-                      rescue_os: str = "", confirmation: str = "", request=None) -> Operation:
+                      rescue_os: str = "", confirmation: str = "") -> Operation:
     """Check, create the row, audit, and enqueue the submit job when the transaction commits.
 
     `confirmation` is the nonce of the Yes that asked (web requests): each may be used once."""
     event = EVENTS[kind]
     if not policy.can(user, CAPABILITY[kind], device):
         reason_text = "You do not have permission to do this on this device."
-        record(event, "denied", request=request, device=device, reason=reason_text)
+        record(event, "denied", device=device, reason=reason_text)
         raise OperationRefused(reason_text)
-    _refuse_replay(event, confirmation, device, request)
+    _refuse_replay(event, confirmation, device)
     if device.vanished_at is not None:
         gone = "This device is no longer in the SoftLayer account."
-        record(event, "denied", request=request, device=device, reason=gone)
+        record(event, "denied", device=device, reason=gone)
         raise OperationRefused(gone, status=409)
     if blocker := state_blocker(device, kind):
-        record(event, "denied", request=request, device=device, reason=blocker)
+        record(event, "denied", device=device, reason=blocker)
         raise OperationRefused(blocker, status=409)
     now = timezone.now()
     op = Operation(device=device, requested_by=user, kind=kind, reason=reason.strip()[:500], rescue_os=rescue_os,
@@ -84,13 +84,13 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
             op.save()
             if kind in (Kind.RESCUE, Kind.BOOT_IMAGE):
                 inventory.report_status(device.pk, Device.Status.RESCUE_IN_PROGRESS)
-            _audit(op, "requested", request=request)
+            _audit(op, "requested")
             enqueue_submit(op.pk)
     except IntegrityError:
-        _refuse_replay(event, confirmation, device, request)  # the same Yes twice at the same moment
+        _refuse_replay(event, confirmation, device)  # the same Yes twice at the same moment
         running = Operation.objects.filter(device=device, state__in=Operation.ACTIVE_STATES).first()
         busy = "An operation is already in progress on this device."
-        record(event, "denied", request=request, device=device, reason=busy,
+        record(event, "denied", device=device, reason=busy,
                detail={"running_operation": running.pk if running else None})
         raise OperationRefused(busy, running, status=409) from None
     return op

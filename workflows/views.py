@@ -48,7 +48,7 @@ def _request(request, device: Device, kind: str, subject: str = "", **extra):
         return redirect(request.path)
     try:
         op = services.request_operation(request.user, device, kind, reason=form.cleaned_data["reason"],
-                                        confirmation=form.cleaned_data["confirmation"], request=request, **extra)
+                                        confirmation=form.cleaned_data["confirmation"], **extra)
     except services.OperationRefused as refused:
         if refused.status == 403:
             raise PermissionDenied(refused.reason) from None

@@ -160,3 +160,19 @@ def test_two_processes_writing_at_once_keep_one_chain():
     assert len(order) == 300 and switches > 1, "the two writers did not overlap"
     assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 301))
     assert "intact up to event 300" in verify()
+
+
+def test_rows_written_by_services_know_the_request_without_being_handed_it(client):
+    """Services do not take the request; the row still names who, from where, and which request."""
+    from django.urls import reverse
+
+    from accounts import capabilities as caps
+    from tests.factories import OwnerFactory
+
+    owner, target = OwnerFactory(), UserFactory(username="someone")
+    client.force_login(owner)
+    response = client.post(reverse("accounts:capabilities", args=[target.pk]), {"capabilities": [caps.SERVER_RELOAD]},
+                           REMOTE_ADDR="203.0.113.9")
+
+    row = AuditEvent.objects.get(event="user.permission.grant")
+    assert (row.actor_id, row.source_ip, row.request_id) == (owner.pk, "203.0.113.9", response["X-Request-ID"])
