@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
 
         events.register("auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
                         "security.csrf_rejected", group="Sign-in and security")
-        events.register("user.create", "user.deactivate", "user.reactivate", "user.permission.grant",
+        events.register("user.view", "user.create", "user.deactivate", "user.reactivate", "user.permission.grant",
                         "user.permission.revoke", "user.role.grant", "user.role.revoke", "user.device_access.grant",
                         "user.device_access.revoke", group="Users")
 

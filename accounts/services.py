@@ -16,18 +16,15 @@ from devices.models import Device
 from . import policy
 from .models import Capability, Role, User
 from .names import look_alike
+from .refusals import Refused
 
 
 class UsernameTaken(Exception):
     pass
 
 
-class ChangeRefused(Exception):
-    """The policy refused a change; `reason` says why, for the person who tried."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class ChangeRefused(Refused):
+    """The policy refused a change to a user; `reason` says why, for the person who tried."""
 
 
 def _refuse(actor, event: str, reason: str, target=None, detail: dict | None = None):

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from . import policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
+from .decorators import demand, requires
 from .forms import CapabilitiesForm, DeviceAccessForm, RolesForm, StatusForm, UserCreateForm
 from .models import User
 
@@ -24,9 +25,7 @@ def locked_out(request, original_response=None, credentials=None):
     return render(request, template, {"message": message}, status=429)
 
 
-def _require_manager(request) -> None:
-    if not policy.can(request.user, USER_MANAGE):
-        raise PermissionDenied(NEED_MANAGE_USERS)
+manager_only = requires(USER_MANAGE, event="user.view", reason=NEED_MANAGE_USERS)
 
 
 def _refused(request, error: services.ChangeRefused):
@@ -40,8 +39,8 @@ def _bad_form(request, form, target: User):
 
 
 @require_safe
+@manager_only
 def users_list(request):
-    _require_manager(request)
     return render(request, "accounts/users.html", {"users": selectors.users_list()})
 
 
@@ -51,7 +50,7 @@ def user_create(request):
             services.check_may_change(request.user, None, "user.create")
         except services.ChangeRefused as error:
             return _refused(request, error)
-    _require_manager(request)
+    demand(request, USER_MANAGE, event="user.view", reason=NEED_MANAGE_USERS)
     form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -72,8 +71,8 @@ def user_create(request):
 
 
 @require_safe
+@manager_only
 def user_detail(request, pk: int):
-    _require_manager(request)
     target = get_object_or_404(User, pk=pk)
     search = request.GET.get("dq", "")[:100]
     grantable = selectors.grantable_devices(request.user, target, search)

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from accounts import policy
 from accounts.capabilities import REMOTE_MANAGEMENT, SERVER_RELOAD
+from accounts.refusals import Refused, Why
 from audit.services import record
 
 from .models import Device, InventorySync
@@ -192,10 +193,8 @@ def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Devic
     return device
 
 
-class SyncRefused(Exception):
-    def __init__(self, reason: str, status: int):
-        super().__init__(reason)
-        self.reason, self.status = reason, status
+class SyncRefused(Refused):
+    pass
 
 
 # Who may make the portal list the whole account on demand: the owner and whoever may act on devices.
@@ -215,18 +214,18 @@ def request_sync(user) -> None:
     if not may_sync_now(user):
         reason = "Only the account owner and users who may act on devices can sync the inventory."
         record("inventory.sync", "denied", reason=reason)
-        raise SyncRefused(reason, 403)
+        raise SyncRefused(reason, Why.NOT_ALLOWED)
     interval = settings.INVENTORY_SYNC_MIN_INTERVAL_SECONDS
     try:
         redis = django_rq.get_connection("default")
         if not redis.set(SYNC_THROTTLE_KEY, user.get_username(), nx=True, ex=interval):
             wait = max(1, redis.ttl(SYNC_THROTTLE_KEY))
             raise SyncRefused(f"An inventory sync was started less than {interval} seconds ago; it is running or "
-                              f"done. Try again in {wait} seconds if a device is still missing.", 429)
+                              f"done. Try again in {wait} seconds if a device is still missing.", Why.TOO_SOON)
         enqueue_sync()
     except RedisError:
         raise SyncRefused("The portal's job queue cannot be reached just now, so nothing was started. The inventory "
-                          "is synced by itself every few minutes once it is back.", 503) from None
+                          "is synced by itself every few minutes once it is back.", Why.UNAVAILABLE) from None
     record("inventory.sync", "requested")
 
 

@@ -4,6 +4,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from accounts.refusals import Why
+
 from . import panels, selectors, services
 from .filters import DeviceFilter
 from .provider import ProviderError
@@ -49,7 +51,7 @@ def sync_now(request):
     try:
         services.request_sync(request.user)
     except services.SyncRefused as refused:
-        if refused.status == 403:
+        if refused.why == Why.NOT_ALLOWED:
             raise PermissionDenied(refused.reason) from None
         messages.warning(request, refused.reason)
         return redirect("devices:list")

@@ -1,7 +1,6 @@
 import csv
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -9,8 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from accounts import policy
 from accounts.capabilities import USER_EVENT_LOG_VIEW
+from accounts.decorators import requires
 from audit import selectors as trail
 from audit import triggers
 from audit.integrity import check as integrity_check
@@ -26,11 +25,8 @@ EXPORT_FIELDS = ["seq", "created_at", "actor_username", "actor_type", "source_ip
                  "object_type", "object_id", "object_label", "device_id", "operation_id", "reason", "detail", "hash"]
 
 
-def _require_reviewer(request) -> None:
-    if not policy.can(request.user, USER_EVENT_LOG_VIEW):
-        reason = "You need the View Event Log permission to review the audit trail."
-        record("audit.view", "denied", request=request, reason=reason, detail={"path": request.path})
-        raise PermissionDenied(reason)
+reviewer_only = requires(USER_EVENT_LOG_VIEW, event="audit.view",
+                         reason="You need the View Event Log permission to review the audit trail.")
 
 
 def _int(value) -> int | None:
@@ -41,8 +37,8 @@ def _int(value) -> int | None:
 
 
 @require_safe
+@reviewer_only
 def audit_log(request):
-    _require_reviewer(request)
     events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
     page = trail.keyset_page(events.qs, before=_int(request.GET.get("before")),
                                  after=_int(request.GET.get("after")))
@@ -84,9 +80,9 @@ def _export_rows(queryset, fmt: str):
 
 
 @require_safe
+@reviewer_only
 def export(request, fmt: str):
     """The current filter, streamed (rows are read in chunks, never all at once); audited first."""
-    _require_reviewer(request)
     events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
     filters = {k: v for k, v in request.GET.items() if v}
     record("audit.export", "succeeded", request=request, detail={"format": fmt, "filter": filters})
@@ -99,8 +95,8 @@ def export(request, fmt: str):
 
 
 @require_safe
+@reviewer_only
 def rescues(request):
-    _require_reviewer(request)
     operations, wanted = Operation.objects.all(), RescueFilterForm(request.GET).filters()
     if device := wanted.get("device"):
         operations = operations.filter(device__fqdn__icontains=device)
@@ -117,8 +113,8 @@ def rescues(request):
 
 
 @require_safe
+@reviewer_only
 def story(request, pk: int):
-    _require_reviewer(request)
     op = get_object_or_404(Operation.objects.select_related("device", "requested_by"), pk=pk)
     if op.kind in (Operation.Kind.RESCUE, Operation.Kind.BOOT_IMAGE):
         op = selectors.past_rescues(Operation.objects.filter(pk=pk)).get()
@@ -127,8 +123,8 @@ def story(request, pk: int):
 
 
 @require_safe
+@reviewer_only
 def integrity(request):
-    _require_reviewer(request)
     head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     since = 1 if request.GET.get("full") else max(1, head - 10_000 + 1)
     verdict, digests = integrity_check(since)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.capabilities import REMOTE_MANAGEMENT, SERVER_RELOAD
+from accounts.refusals import Refused, Why
 from audit.services import record
 from devices import services as inventory
 from devices.models import Device
@@ -35,10 +36,8 @@ DEVICE_STATUS = {State.IN_RESCUE: Device.Status.IN_RESCUE, State.IMAGE_MOUNTED: 
                  State.NORMAL: Device.Status.NORMAL}
 
 
-class OperationRefused(Exception):
-    def __init__(self, reason: str, operation: Operation | None = None, status: int = 403):
-        super().__init__(reason)
-        self.reason, self.operation, self.status = reason, operation, status
+class OperationRefused(Refused):
+    pass
 
 
 def _audit(op: Operation, outcome: str, reason: str = "", **detail) -> None:
@@ -53,7 +52,7 @@ def _refuse_replay(event: str, confirmation: str, device: Device) -> None:
     if used:
         text = "This Yes was already used; nothing new was requested."
         record(event, "denied", device=device, operation_id=used.pk, reason=text)
-        raise OperationRefused(text, used, status=409)
+        raise OperationRefused(text, Why.CONFLICT, used)
 
 
 def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_image: dict | None = None,
@@ -70,10 +69,10 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
     if device.vanished_at is not None:
         gone = "This device is no longer in the SoftLayer account."
         record(event, "denied", device=device, reason=gone)
-        raise OperationRefused(gone, status=409)
+        raise OperationRefused(gone, Why.CONFLICT)
     if blocker := state_blocker(device, kind):
         record(event, "denied", device=device, reason=blocker)
-        raise OperationRefused(blocker, status=409)
+        raise OperationRefused(blocker, Why.CONFLICT)
     now = timezone.now()
     op = Operation(device=device, requested_by=user, kind=kind, reason=reason.strip()[:500], rescue_os=rescue_os,
                    confirmation=confirmation or None, device_status_before=device.status,
@@ -92,7 +91,7 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
         busy = "An operation is already in progress on this device."
         record(event, "denied", device=device, reason=busy,
                detail={"running_operation": running.pk if running else None})
-        raise OperationRefused(busy, running, status=409) from None
+        raise OperationRefused(busy, Why.CONFLICT, running) from None
     return op
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import policy
 from accounts import services as account_services
 from accounts.capabilities import BY_KEY, VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from accounts.refusals import Why
 from audit.services import record
 from devices import provider
 from devices.models import Device
@@ -50,7 +51,7 @@ def _request(request, device: Device, kind: str, subject: str = "", **extra):
         op = services.request_operation(request.user, device, kind, reason=form.cleaned_data["reason"],
                                         confirmation=form.cleaned_data["confirmation"], **extra)
     except services.OperationRefused as refused:
-        if refused.status == 403:
+        if refused.why == Why.NOT_ALLOWED:
             raise PermissionDenied(refused.reason) from None
         if refused.operation:
             messages.warning(request, format_html('{} <a href="{}">See its progress.</a>', refused.reason,
