@@ -11,10 +11,11 @@ class AccountsConfig(AppConfig):
         from audit import events
 
         events.register("auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
+                        "auth.password_change", "auth.password_reset_request",
                         "security.csrf_rejected", group="Sign-in and security")
-        events.register("user.view", "user.create", "user.deactivate", "user.reactivate", "user.permission.grant",
-                        "user.permission.revoke", "user.role.grant", "user.role.revoke", "user.device_access.grant",
-                        "user.device_access.revoke", group="Users")
+        events.register("user.view", "user.create", "user.password_reset", "user.deactivate", "user.reactivate",
+                        "user.permission.grant", "user.permission.revoke", "user.role.grant", "user.role.revoke",
+                        "user.device_access.grant", "user.device_access.revoke", group="Users")
 
         from . import receivers
 

@@ -31,7 +31,7 @@ class UserCreateForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False)
     password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False,
-                               help_text="Give it to the user; they can change it in the admin.")
+                               help_text="Give it to the user; they change it under Your password.")
     role = BoundedModelChoiceField(Role.objects.all(), required=False, empty_label="No role (no permissions)")
 
     def clean_username(self) -> str:

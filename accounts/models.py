@@ -48,6 +48,8 @@ class User(AbstractUser):
     """
 
     is_account_owner = models.BooleanField(default=False)
+    must_change_password = models.BooleanField(
+        default=False, help_text="Set by a reset: the one-time password given out must be replaced at sign-in.")
     objects = PortalUserManager()
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
     capabilities = models.ManyToManyField(Capability, blank=True, related_name="users",

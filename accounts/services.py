@@ -161,6 +161,30 @@ def _holding(target: User):
         yield
 
 
+def reset_password(actor, target: User) -> str:
+    """A one-time password for `target`, to be replaced at their next sign-in; their sessions end.
+
+    Whoever may reset a password may sign in as that user, so the rule is the one for switching a
+    user on or off: the actor must hold every permission and device the user holds."""
+    _check(actor, "user.password_reset", target, status_change=True)
+    one_time = secrets.token_urlsafe(12)
+    with _holding(target):
+        target.set_password(one_time)
+        target.must_change_password = True
+        target.save(update_fields=["password", "must_change_password"])
+        ended = _end_sessions(target)
+        record("user.password_reset", "succeeded", actor=actor, target=target, detail={"sessions_ended": ended})
+    return one_time
+
+
+def password_changed(user: User, how: str) -> None:
+    """After a person set their own password (`how`: "change" or "reset link")."""
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+    record("auth.password_change", "succeeded", actor=user, target=user, detail={"how": how})
+
+
 def set_active(actor, target: User, active: bool) -> None:
     """Deactivate (ending the user's sessions for good: they are deleted, so a reactivation does not
     bring them back) or reactivate a user."""

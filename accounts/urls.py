@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/roles/", views.user_roles, name="roles"),
     path("<int:pk>/devices/", views.user_devices, name="devices"),
     path("<int:pk>/status/", views.user_status, name="status"),
+    path("<int:pk>/password/", views.user_password_reset, name="password_reset"),
 ]

@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST, require_safe
+
+from audit.services import record
 
 from . import policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
@@ -84,7 +90,7 @@ def user_detail(request, pk: int):
         "grantable": grantable[:PICKER_LIMIT],
         "grantable_count": grantable.count(),
         "search": search,
-        "status_locked": policy.management_denial(request.user, target),
+        "status_locked": policy.management_denial(request.user, target, status_change=True),
     })
 
 
@@ -147,3 +153,58 @@ def user_status(request, pk: int):
         return f"{target.username} is {'active again' if data['active'] else 'deactivated and logged out'}."
 
     return _change(request, pk, "user.deactivate", StatusForm, apply)
+
+
+# --- Passwords: one's own, a reset by a manager, and "Forgot your password?" -------------------
+
+def password_change(request):
+    """Change one's own password (old + new, Django's validators); the session stays signed in."""
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            user = form.save()
+            update_session_auth_hash(request, user)  # this session stays; others keep the old hash and end
+            services.password_changed(user, "change")
+            messages.success(request, "Your password was changed. Other sessions of yours are signed out.")
+            return redirect("devices:list")
+        if "old_password" in form.errors:
+            record("auth.password_change", "failed", reason="The current password was wrong.")
+    return render(request, "accounts/password_change.html", {"form": form, "forced": request.user.must_change_password},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def user_password_reset(request, pk: int):
+    target = get_object_or_404(User, pk=pk)
+    try:
+        one_time = services.reset_password(request.user, target)
+    except services.ChangeRefused as error:
+        return _refused(request, error)
+    response = render(request, "accounts/one_time_password.html", {"target": target, "one_time": one_time})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ForgotPasswordView(auth_views.PasswordResetView):
+    """Django's reset flow: the same answer whether or not the address is known (no enumeration)."""
+
+    template_name = "registration/forgot.html"
+    email_template_name = "registration/reset_email.txt"
+    subject_template_name = "registration/reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        record("auth.password_reset_request", "requested",
+               detail={"known_address": User.objects.filter(email__iexact=form.cleaned_data["email"],
+                                                            is_active=True).exists()})
+        return super().form_valid(form)
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "registration/reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(form.user, "reset link")
+        return response

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -171,6 +172,16 @@ AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.receivers.lockout_username"  # "OWNER" and "owner" count as one
 
 LOGIN_URL = "login"
+# Mail ("Forgot your password?"): EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) in
+# production; without it, each mail is written as a file under VAR_DIR/mail/ for the person running
+# `make run` to open.
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, …
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rescue Portal <rescue-portal@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
 LOGIN_REDIRECT_URL = "devices:list"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -3,12 +3,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as account_views
 from accounts.forms import LoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="devices:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/forgot/", account_views.ForgotPasswordView.as_view(), name="password_reset"),
+    path("login/forgot/sent/", auth_views.PasswordResetDoneView.as_view(template_name="registration/forgot_sent.html"),
+         name="password_reset_done"),
+    path("login/reset/<uidb64>/<token>/", account_views.ResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("login/reset/done/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/reset_complete.html"), name="password_reset_complete"),
+    path("account/password/", account_views.password_change, name="password_change"),
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),

@@ -62,6 +62,19 @@ MATRIX.update({
 })
 MATRIX.update({name: {"GET": {**ANON, **REVIEWERS}, "POST": {**ANON, **NOT_ALLOWED}} for name in (
     "audit:log", "audit:export_csv", "audit:export_jsonl", "audit:rescues", "audit:story", "audit:integrity")})
+ALL = {r: 200 for r in ROLES}
+ALL_405 = {r: 405 for r in ROLES}
+MATRIX.update({
+    # One's own password: every signed-in person; an empty form is refused with what is missing.
+    "password_change": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
+    # "Forgot your password?" works signed in or not, and says the same whatever was asked.
+    "password_reset": {"GET": ALL, "POST": ALL},
+    "password_reset_done": {"GET": ALL, "POST": ALL_405},
+    "password_reset_confirm": {"GET": ALL, "POST": ALL},  # a forged link: "This link is not valid"
+    "password_reset_complete": {"GET": ALL, "POST": ALL_405},
+    "accounts:password_reset": {"GET": {**ANON, **NOT_ALLOWED},
+                                "POST": {**ANON, **MANAGERS}},  # 200: the one-time password, shown once
+})
 POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
@@ -118,6 +131,8 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[world["device"].pk, 5001])
     if name.startswith("workflows:operation") or name == "audit:story":
         return reverse(name, args=[world["operation"].pk])
+    if name == "password_reset_confirm":
+        return reverse(name, args=["MTIzNDU", "forged-token"])
     if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create"):
         return reverse(name, args=[world["target"].pk])
     return reverse(name)
