@@ -2,7 +2,9 @@
 
 import time
 
-from audit.services import record
+from audit.services import client_ip, record
+
+from . import lockout
 
 
 def logged_in(sender, request, user, **kwargs) -> None:
@@ -20,6 +22,8 @@ def login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Only the username is kept: never the password that was tried.
     record("auth.login_failed", "failed", request=request,
            detail={"username": str(credentials.get("username", ""))[:150]})
+    if request is not None:
+        lockout.note_failure(client_ip(request))
 
 
 def lockout_username(request, credentials: dict | None) -> str | None:

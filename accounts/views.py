@@ -7,11 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from audit.services import record
+from audit.services import client_ip, record
 
-from . import policy, selectors, services
+from . import lockout, policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
 from .decorators import demand, requires
 from .forms import CapabilitiesForm, DeviceAccessForm, RolesForm, StatusForm, UserCreateForm
@@ -22,13 +23,40 @@ PICKER_LIMIT = 50
 
 
 def locked_out(request, original_response=None, credentials=None):
-    """django-axes' lockout answer: the login page (or the reveal's password prompt) says why and for how long."""
+    """django-axes' lockout answer: the login page (or the reveal's password prompt) says what is
+    locked (this username, from this address), until when, and who is not affected."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = (f"Too many wrong passwords for this username. It is locked for {minutes} minutes; "
-               "try again after that, or ask your account owner.")
+    until = timezone.now() + settings.AXES_COOLOFF_TIME
+    message = (f"Too many wrong passwords for this username from your address. It is locked for {minutes} minutes "
+               f"(until {until:%H:%M} UTC) from here only: other people, and this username from other networks, "
+               "can still sign in. If it was not you, tell your account owner: the audit log lists the failed "
+               "sign-ins with their addresses.")
+    return _answer_locked(request, message)
+
+
+def _answer_locked(request, message: str):
     template = "registration/_locked_out_fragment.html" if request.headers.get("HX-Request") \
         else "registration/locked_out.html"
     return render(request, template, {"message": message}, status=429)
+
+
+class PortalLoginView(auth_views.LoginView):
+    """Django's login, plus the per-address flood pause and a warning before the last try."""
+
+    def post(self, request, *args, **kwargs):
+        if lockout.address_flooding(client_ip(request)):
+            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            return _answer_locked(request, (
+                f"Too many failed sign-ins from your network ({settings.ADDRESS_FAILURE_LIMIT} or more, for several "
+                f"usernames). Sign-ins from it are paused for up to {minutes} minutes; other networks are not "
+                "affected. Nothing was checked."))
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tries_left"] = lockout.tries_left(getattr(self.request, "axes_failures_since_start", None))
+        context["cooloff_minutes"] = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        return context
 
 
 manager_only = requires(USER_MANAGE, event="user.view", reason=NEED_MANAGE_USERS)

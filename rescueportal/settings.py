@@ -157,12 +157,14 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
     },
 }
-# Login throttling (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username lock it for
-# AXES_COOLOFF_MINUTES (and so do as many from one client address); the reveal's re-authentication counts too.
+# Login throttling (accounts.lockout): AXES_FAILURE_LIMIT wrong passwords for one username from one
+# address lock that username from that address for AXES_COOLOFF_MINUTES (the reveal's re-authentication
+# counts too); ADDRESS_FAILURE_LIMIT failures of any usernames from one address pause sign-ins from it.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # that person from that address, nobody else
+ADDRESS_FAILURE_LIMIT = env.int("ADDRESS_FAILURE_LIMIT", default=50)
 # Failures count until the cool-off: a correct login (anyone's, from the same address) wipes none,
 # or an attacker could interleave his own good logins between guesses at the owner's password.
 AXES_RESET_ON_SUCCESS = False

@@ -8,7 +8,7 @@ from accounts.forms import LoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="devices:list", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("login/", account_views.PortalLoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/forgot/", account_views.ForgotPasswordView.as_view(), name="password_reset"),
     path("login/forgot/sent/", auth_views.PasswordResetDoneView.as_view(template_name="registration/forgot_sent.html"),

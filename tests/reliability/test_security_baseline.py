@@ -198,3 +198,45 @@ def test_weak_passwords_are_refused_when_creating_a_user():
                                                         "password2": "password", "password": "password"})
     assert response.status_code in (200, 400) and "too common" in response.content.decode()
     assert not AuditEvent.objects.filter(event="user.create", outcome="succeeded", detail__username="newbie").exists()
+
+
+def sign_in(username: str, password: str, address: str):
+    return Client(REMOTE_ADDR=address).post(reverse("login"), {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_one_persons_typos_lock_nobody_else():
+    """Five wrong passwords for dana from one office address: dana is locked from there, and only
+    there; a colleague at the same address, and dana from home, sign in."""
+    UserFactory(username="dana", password=PASSWORD)
+    UserFactory(username="lee", password=PASSWORD)
+    answers = [sign_in("dana", "guess", "198.51.100.20") for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    assert "Two more wrong passwords" not in answers[2].content.decode()
+    assert "2 more wrong passwords lock this username" in answers[2].content.decode()
+    assert "One more wrong password locks this username" in answers[3].content.decode()
+    assert "from here only" in answers[4].content.decode() and "UTC" in answers[4].content.decode()
+    assert sign_in("dana", PASSWORD, "198.51.100.20").status_code == 429
+    assert sign_in("lee", PASSWORD, "198.51.100.20").status_code == 302  # the colleague at the same address
+    assert sign_in("dana", PASSWORD, "203.0.113.5").status_code == 302  # dana from another network
+
+
+@pytest.mark.django_db
+def test_someone_who_knows_the_owners_username_cannot_keep_the_owner_out():
+    UserFactory(username="boss", password=PASSWORD)
+    for _ in range(20):
+        sign_in("boss", "guess", "192.0.2.66")  # the attacker's address
+    assert sign_in("boss", PASSWORD, "198.51.100.1").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_flood_from_one_address_pauses_that_address_only(settings):
+    settings.ADDRESS_FAILURE_LIMIT = 12
+    UserFactory(username="lee", password=PASSWORD)
+    for i in range(12):  # many usernames, none of them locked by itself
+        sign_in(f"user{i}", "guess", "192.0.2.99")
+
+    paused = sign_in("lee", PASSWORD, "192.0.2.99")
+    assert paused.status_code == 429 and "Too many failed sign-ins from your network" in paused.content.decode()
+    assert sign_in("lee", PASSWORD, "198.51.100.7").status_code == 302
