@@ -13,31 +13,36 @@ import redis
 from django.conf import settings
 
 
-def _key(address: str) -> str:
-    window = int(time.time() // settings.AXES_COOLOFF_TIME.total_seconds())
-    return f"rescueportal:sign-in-failures:{address}:{window}"
+def count_in_window(kind: str, subject: str, seconds: int, *, add: bool) -> int | None:
+    """How many `kind` events `subject` had in the current fixed window of `seconds` (one more when
+    `add`), counted in Redis across every process; None when Redis cannot say."""
+    key = f"rescueportal:{kind}:{subject}:{int(time.time() // seconds)}"
+    try:
+        connection = django_rq.get_connection("default")
+        if not add:
+            return int(connection.get(key) or 0)
+        with connection.pipeline() as pipe:
+            count, _ = pipe.incr(key).expire(key, seconds * 2).execute()
+        return int(count)
+    except (redis.exceptions.RedisError, OSError):
+        return None
+
+
+def _cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
 
 
 def note_failure(address: str | None) -> None:
-    if not address:
-        return
-    try:
-        with django_rq.get_connection("default").pipeline() as pipe:
-            pipe.incr(_key(address)).expire(_key(address), int(settings.AXES_COOLOFF_TIME.total_seconds()) * 2)
-            pipe.execute()
-    except (redis.exceptions.RedisError, OSError):
-        pass  # the per-username lock (in the database) still holds
+    if address:  # without Redis the per-username lock (in the database) still holds
+        count_in_window("sign-in-failures", address, _cooloff_seconds(), add=True)
 
 
 def address_flooding(address: str | None) -> bool:
     """Has this address failed ADDRESS_FAILURE_LIMIT sign-ins in the current cool-off window?"""
     if not address:
         return False
-    try:
-        count = django_rq.get_connection("default").get(_key(address))
-    except (redis.exceptions.RedisError, OSError):
-        return False
-    return int(count or 0) >= settings.ADDRESS_FAILURE_LIMIT
+    count = count_in_window("sign-in-failures", address, _cooloff_seconds(), add=False)
+    return (count or 0) >= settings.ADDRESS_FAILURE_LIMIT
 
 
 def tries_left(failures: int | None) -> int | None:

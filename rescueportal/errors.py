@@ -43,32 +43,16 @@ def worth_recording(refusals_this_minute: int) -> bool:
     return n <= ANONYMOUS_CSRF_ROWS_PER_MINUTE or (n >= 100 and str(n).rstrip("0") == "1")
 
 
-def _anonymous_refusals_this_minute(source: str) -> int | None:
-    """Counted in Redis across every web process; None when Redis cannot say (then every one is recorded)."""
-    import time
-
-    import django_rq
-    import redis
-
-    key = f"rescueportal:csrf-refused:{source}:{int(time.time() // 60)}"
-    try:
-        connection = django_rq.get_connection("default")
-        with connection.pipeline() as pipe:
-            count, _ = pipe.incr(key).expire(key, 120).execute()
-        return int(count)
-    except (redis.exceptions.RedisError, OSError):
-        return None
-
-
 def csrf_failure(request, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: refused, said plainly, and kept in the audit trail (a state change was
     attempted). Signed-in people's refusals are each recorded; anonymous ones are bounded per address."""
+    from accounts.lockout import count_in_window
     from audit.services import client_ip, record
 
     detail = {"path": request.path[:200], "method": request.method}
     count = None
     if not request.user.is_authenticated:
-        count = _anonymous_refusals_this_minute(client_ip(request) or "unknown")
+        count = count_in_window("csrf-refused", client_ip(request) or "unknown", 60, add=True)
     if count is None or worth_recording(count):
         if count is not None and count > ANONYMOUS_CSRF_ROWS_PER_MINUTE:
             detail["refused_this_minute_from_this_address"] = count
