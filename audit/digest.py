@@ -119,6 +119,11 @@ def _write_head(seq: int, head_hash: str, history: int, legacy_until: int, resta
     os.replace(temporary, _head_file())
 
 
+def _still_in_chain(head: dict) -> bool:
+    """The signed head is still a row of the table, with the hash it was signed with."""
+    return AuditEvent.objects.filter(seq=head.get("seq"), hash=head.get("hash")).exists()
+
+
 def sign_head(seq: int, head_hash: str) -> None:
     """Run after each commit of a row: the signed head moves forward, never back (writers race),
     and only from a head the chain still reaches: rows cut from the end stay reported as removed,
@@ -129,8 +134,7 @@ def sign_head(seq: int, head_hash: str) -> None:
             current = read_head()
             if current is not None and int(current.get("seq", 0)) >= seq:
                 return
-            if current is not None and not AuditEvent.objects.filter(seq=current.get("seq"),
-                                                                     hash=current.get("hash")).exists():
+            if current is not None and not _still_in_chain(current):
                 log.error("The signed audit head (event %s) is no longer in the trail: not moving it to event %s",
                           current.get("seq"), seq)
                 return
@@ -167,7 +171,7 @@ def write_digest() -> dict | None:
             log.error("The audit digest history holds %s of %s digests: not adding to it", len(history),
                       current.get("history"))
             return None
-        if current and not AuditEvent.objects.filter(seq=current.get("seq"), hash=current.get("hash")).exists():
+        if current and not _still_in_chain(current):
             log.error("The signed audit head (event %s) is no longer in the trail: not signing", current.get("seq"))
             return None
         at = timezone.now().isoformat()

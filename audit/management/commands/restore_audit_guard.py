@@ -11,9 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         before = triggers.missing(connection)
-        with connection.cursor() as cursor:
-            for sql in triggers.SQLITE_UNINSTALL if connection.vendor == "sqlite" else triggers.POSTGRES_UNINSTALL:
-                cursor.execute(sql)
+        triggers.uninstall(connection)  # altered ones too: CREATE … IF NOT EXISTS would keep them
         triggers.install(connection)
         left = triggers.missing(connection)
         if left:
