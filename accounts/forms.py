@@ -7,7 +7,7 @@ from devices.models import Device
 
 from .capabilities import CAPABILITIES
 from .fields import BoundedModelChoiceField, BoundedModelMultipleChoiceField
-from .models import Role, User
+from .models import Role, TwoFactorRule, User
 from .names import ALLOWED
 
 
@@ -75,3 +75,9 @@ class DeviceAccessForm(forms.Form):
 class StatusForm(forms.Form):
     active = forms.TypedChoiceField(choices=[("1", "Reactivate"), ("0", "Deactivate")],
                                     coerce=lambda v: v == "1")
+
+
+class TwoFactorRuleForm(forms.Form):
+    applies_to = forms.ChoiceField(choices=TwoFactorRule.AppliesTo.choices, widget=forms.RadioSelect)
+    capabilities = forms.MultipleChoiceField(choices=[(c.key, c.name) for c in CAPABILITIES], required=False,
+                                             widget=forms.CheckboxSelectMultiple)

@@ -67,3 +67,20 @@ class User(AbstractUser):
             # "Alice" and "alice" are one name, whichever code path (or two requests at once) tries.
             models.UniqueConstraint(Lower("username"), name="username_unique_ignoring_case"),
         ]
+
+
+class TwoFactorRule(models.Model):
+    """Who must have a second factor, set by the account owner. One row, made by migration 0006."""
+
+    class AppliesTo(models.TextChoices):
+        NOBODY = "nobody", "Nobody (each user chooses)"
+        EVERYONE = "everyone", "Everyone"
+        CAPABILITIES = "capabilities", "Holders of the chosen permissions"
+
+    applies_to = models.CharField(max_length=16, choices=AppliesTo.choices, default=AppliesTo.NOBODY)
+    capabilities = models.ManyToManyField(Capability, blank=True, related_name="+",
+                                          help_text="With 'holders of the chosen permissions': any one of these.")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_applies_to_display()

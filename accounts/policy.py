@@ -124,3 +124,21 @@ def grant_denial(actor_holds: frozenset[str], *, target_is_owner: bool = False, 
         return (f"You can only deactivate or reactivate users whose permissions you hold yourself; this user "
                 f"also holds: {names}. Ask the account owner.")
     return None
+
+
+def second_factor_required(user, applies_to: str | None = None) -> bool:
+    """Whether the owner's rule makes this user have a second factor before doing anything else
+    (`applies_to`: the rule's kind, when the caller has read it already)."""
+    from .models import TwoFactorRule
+
+    if not _active(user):
+        return False
+    if applies_to is None:
+        applies_to = TwoFactorRule.objects.filter(pk=1).values_list("applies_to", flat=True).first() or "nobody"
+    if applies_to == TwoFactorRule.AppliesTo.NOBODY:
+        return False
+    if applies_to == TwoFactorRule.AppliesTo.EVERYONE:
+        return True
+    chosen = TwoFactorRule.capabilities.through.objects.filter(twofactorrule_id=1).values_list("capability_id",
+                                                                                                flat=True)
+    return bool(capabilities_of(user) & set(chosen))

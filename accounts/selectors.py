@@ -8,7 +8,7 @@ from devices.models import Device
 
 from . import policy
 from .capabilities import CAPABILITIES
-from .models import Role, User
+from .models import Role, TwoFactorRule, User
 
 
 def users_list() -> QuerySet[User]:
@@ -62,3 +62,12 @@ def grantable_devices(actor, target: User, search: str = "") -> QuerySet[Device]
     if search:
         devices = devices.filter(fqdn__icontains=search.strip())
     return devices.order_by("fqdn")
+
+
+def two_factor_rule() -> TwoFactorRule:
+    return TwoFactorRule.objects.prefetch_related("capabilities").get(pk=1)
+
+
+def two_factor_rule_initial() -> dict:
+    rule = two_factor_rule()
+    return {"applies_to": rule.applies_to, "capabilities": [c.key for c in rule.capabilities.all()]}

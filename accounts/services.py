@@ -9,12 +9,13 @@ from pathlib import Path
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from audit.services import record
 from devices.models import Device
 
 from . import policy
-from .models import Capability, Role, User
+from .models import Capability, Role, TwoFactorRule, User
 from .names import look_alike
 from .refusals import Refused
 
@@ -177,6 +178,51 @@ def reset_password(actor, target: User) -> str:
     return one_time
 
 
+def reset_second_factors(actor, target: User) -> int:
+    """Remove every second factor of `target` (they lost their phone and their recovery codes).
+    Whoever does this can then sign in as them with a reset password, so the bar is a password
+    reset's; their sessions end."""
+    from . import factors
+
+    _check(actor, "user.second_factor.reset", target, status_change=True)
+    with _holding(target):
+        removed = factors.remove_all(target)
+        ended = _end_sessions(target)
+        record("user.second_factor.reset", "succeeded", actor=actor, target=target,
+               detail={"factors_removed": removed, "sessions_ended": ended})
+    return removed
+
+
+def check_may_set_two_factor_rule(actor, detail: dict | None = None) -> None:
+    if not actor.is_account_owner:
+        _refuse(actor, "account.two_factor_rule", "Only the account owner sets who must have a second factor.",
+                detail=detail)
+
+
+def set_two_factor_rule(actor, applies_to: str, capability_keys: Iterable[str]) -> TwoFactorRule:
+    """The owner's rule for who must have a second factor. The owner needs one first: a rule they
+    do not follow themselves would protect every account but the one that can change everything."""
+    from . import factors
+
+    keys = sorted(set(capability_keys)) if applies_to == TwoFactorRule.AppliesTo.CAPABILITIES else []
+    detail = {"applies_to": applies_to, "capabilities": keys}
+    check_may_set_two_factor_rule(actor, detail)
+    if applies_to != TwoFactorRule.AppliesTo.NOBODY and not factors.has_second_factor(actor):
+        _refuse(actor, "account.two_factor_rule", "Add your own second factor first (Security), then require "
+                "one from others.", detail=detail)
+    if applies_to == TwoFactorRule.AppliesTo.CAPABILITIES and not keys:
+        _refuse(actor, "account.two_factor_rule", "Choose at least one permission whose holders need a second "
+                "factor.", detail=detail)
+    with transaction.atomic():
+        rule = TwoFactorRule.objects.select_for_update().get(pk=1)
+        rule.applies_to = applies_to
+        rule.changed_at = timezone.now()
+        rule.save(update_fields=["applies_to", "changed_at"])
+        rule.capabilities.set(keys)
+        record("account.two_factor_rule", "succeeded", actor=actor, detail=detail)
+    return rule
+
+
 def password_changed(user: User, how: str) -> None:
     """After a person set their own password (`how`: "change" or "reset link")."""
     if user.must_change_password:
@@ -203,7 +249,6 @@ def set_active(actor, target: User, active: bool) -> None:
 def _end_sessions(user: User) -> int:
     """Delete every stored session signed in as `user` (a portal has few sessions; each is read once)."""
     from django.contrib.sessions.models import Session
-    from django.utils import timezone
 
     mine = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
             if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)]

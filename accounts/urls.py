@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:pk>/devices/", views.user_devices, name="devices"),
     path("<int:pk>/status/", views.user_status, name="status"),
     path("<int:pk>/password/", views.user_password_reset, name="password_reset"),
+    path("<int:pk>/second-factors/reset/", views.user_second_factor_reset, name="second_factor_reset"),
+    path("two-factor-rule/", views.two_factor_rule, name="two_factor_rule"),
 ]

@@ -6,16 +6,17 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from audit.services import client_ip, record
 
-from . import lockout, policy, selectors, services
+from . import factors, lockout, policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
 from .decorators import demand, requires
-from .forms import CapabilitiesForm, DeviceAccessForm, RolesForm, StatusForm, UserCreateForm
+from .factor_views import step_up_redirect
+from .forms import CapabilitiesForm, DeviceAccessForm, RolesForm, StatusForm, TwoFactorRuleForm, UserCreateForm
 from .models import User
 
 NEED_MANAGE_USERS = "You need the Manage Users permission to manage users."
@@ -75,7 +76,10 @@ def _bad_form(request, form, target: User):
 @require_safe
 @manager_only
 def users_list(request):
-    return render(request, "accounts/users.html", {"users": selectors.users_list()})
+    return render(request, "accounts/users.html", {
+        "users": selectors.users_list(), "rule": selectors.two_factor_rule(),
+        "rule_form": TwoFactorRuleForm(initial=selectors.two_factor_rule_initial()),
+        "owner_has_factor": request.user.is_account_owner and factors.has_second_factor(request.user)})
 
 
 def user_create(request):
@@ -84,6 +88,8 @@ def user_create(request):
             services.check_may_change(request.user, None, "user.create")
         except services.ChangeRefused as error:
             return _refused(request, error)
+        if stale := _stale_factor(request, "user.create", None, reverse("accounts:create")):
+            return stale
     demand(request, USER_MANAGE, event="user.view", reason=NEED_MANAGE_USERS)
     form = UserCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -119,16 +125,30 @@ def user_detail(request, pk: int):
         "grantable_count": grantable.count(),
         "search": search,
         "status_locked": policy.management_denial(request.user, target, status_change=True),
+        "target_factors": factors.factors_of(target),
     })
 
 
+def _stale_factor(request, event: str, target: User | None, back: str):
+    """Every Manage Users change asks those with a second factor for a fresh proof of it; the
+    refusal is audited and the person is led to confirm, then to do it again."""
+    if not factors.step_up_needed(request):
+        return None
+    record("user.step_up", "denied", target=target, reason=f"{event} needs a second factor proved in the last "
+           f"{settings.STEP_UP_MINUTES} minutes.", detail={"change": event})
+    return step_up_redirect(request, back)
+
+
 def _change(request, pk: int, event: str, form_class, apply):
-    """One user-management POST: the general rules first (a refusal is audited), then the form,
-    then `apply(target, cleaned_data)`, which returns the message saying what changed."""
+    """One user-management POST: the general rules first (a refusal is audited), a fresh second
+    factor, then the form, then `apply(target, cleaned_data)`, which returns the message saying
+    what changed."""
     target = get_object_or_404(User, pk=pk)
     form = form_class(request.POST)
     try:
         services.check_may_change(request.user, target, event)
+        if stale := _stale_factor(request, event, target, reverse("accounts:detail", args=[target.pk])):
+            return stale
         if not form.is_valid():
             return _bad_form(request, form, target)
         messages.success(request, apply(target, form.cleaned_data))
@@ -205,12 +225,54 @@ def password_change(request):
 def user_password_reset(request, pk: int):
     target = get_object_or_404(User, pk=pk)
     try:
+        services.check_may_change(request.user, target, "user.password_reset")
+        if stale := _stale_factor(request, "user.password_reset", target, reverse("accounts:detail", args=[pk])):
+            return stale
         one_time = services.reset_password(request.user, target)
     except services.ChangeRefused as error:
         return _refused(request, error)
     response = render(request, "accounts/one_time_password.html", {"target": target, "one_time": one_time})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+def user_second_factor_reset(request, pk: int):
+    target = get_object_or_404(User, pk=pk)
+    try:
+        services.check_may_change(request.user, target, "user.second_factor.reset")
+        if stale := _stale_factor(request, "user.second_factor.reset", target,
+                                  reverse("accounts:detail", args=[pk])):
+            return stale
+        removed = services.reset_second_factors(request.user, target)
+    except services.ChangeRefused as error:
+        return _refused(request, error)
+    messages.success(request, f"{target.username}'s second factors were removed ({removed}) and their sessions "
+                     "signed out. They sign in with their password" + (" and are led to add a new factor."
+                                                                       if policy.second_factor_required(target)
+                                                                       else "."))
+    return redirect("accounts:detail", pk=pk)
+
+
+@require_POST
+def two_factor_rule(request):
+    form = TwoFactorRuleForm(request.POST)
+    try:
+        services.check_may_set_two_factor_rule(request.user)
+        if not form.is_valid():
+            messages.error(request, "Nothing was changed: "
+                           + "; ".join(e for errs in form.errors.values() for e in errs))
+            return redirect("accounts:list")
+        if stale := _stale_factor(request, "account.two_factor_rule", None, reverse("accounts:list")):
+            return stale
+        rule = services.set_two_factor_rule(request.user, form.cleaned_data["applies_to"],
+                                            form.cleaned_data["capabilities"])
+    except services.ChangeRefused as error:
+        return _refused(request, error)
+    messages.success(request, f"Second factor required of: {rule.get_applies_to_display().lower()}"
+                     + (f" ({', '.join(BY_KEY[k].name for k in form.cleaned_data['capabilities'])})"
+                        if rule.applies_to == "capabilities" else "") + ".")
+    return redirect("accounts:list")
 
 
 class ForgotPasswordView(auth_views.PasswordResetView):

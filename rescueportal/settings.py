@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "devices",
     "workflows",
@@ -68,9 +72,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor was proved
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
-    "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.AccountGateMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -174,6 +179,18 @@ AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.receivers.lockout_username"  # "OWNER" and "owner" count as one
 
 LOGIN_URL = "login"
+# Second factors (accounts.factors): authenticator apps, recovery codes and passkeys. Reveal password
+# and Manage Users changes ask for one again when the last proof is older than STEP_UP_MINUTES.
+STEP_UP_MINUTES = env.int("STEP_UP_MINUTES", default=5)
+OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="Rescue Portal")
+OTP_TOTP_THROTTLE_FACTOR = OTP_STATIC_THROTTLE_FACTOR = 1  # 1, 2, 4, 8 … seconds after each wrong code
+# Passkeys belong to a domain (not an IP address): PASSKEY_RP_ID is the site's host name, and the
+# browser's origin must be one of PASSKEY_ORIGINS (or the site's own, on that host name).
+OTP_WEBAUTHN_RP_ID = env.str("PASSKEY_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("PASSKEY_RP_NAME", default="Rescue Portal")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PASSKEY_ORIGINS", default=["http://localhost:8000"])
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is a second factor here, after the password
 # Mail ("Forgot your password?"): EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587) in
 # production; without it, each mail is written as a file under VAR_DIR/mail/ for the person running
 # `make run` to open.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import factor_views
 from accounts import views as account_views
 from accounts.forms import LoginForm
 
@@ -17,6 +18,12 @@ urlpatterns = [
     path("login/reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="registration/reset_complete.html"), name="password_reset_complete"),
     path("account/password/", account_views.password_change, name="password_change"),
+    path("login/verify/", factor_views.second_factor, name="second_factor"),
+    path("account/security/", factor_views.security, name="security"),
+    path("account/security/authenticator/", factor_views.authenticator_add, name="authenticator_add"),
+    path("account/security/recovery-codes/", factor_views.recovery_codes, name="recovery_codes"),
+    path("account/security/<str:kind>/<int:pk>/remove/", factor_views.factor_remove, name="factor_remove"),
+    path("account/passkeys/", include("accounts.passkeys")),
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),

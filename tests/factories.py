@@ -47,3 +47,33 @@ def grant(user, *keys: str, devices=(), roles=()):
     user.devices.add(*devices)
     user.roles.add(*Role.objects.filter(name__in=roles))
     return user
+
+
+def totp_code(device, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows for `device` now (or `steps_ahead` 30-second steps on:
+    a code is accepted once, and the portal accepts the next step's code too)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrol_authenticator(client):
+    """Set up an authenticator app for the client's user through the pages, as a person does;
+    returns (the device, the recovery codes shown)."""
+    import re
+
+    from django.urls import reverse
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page = client.get(reverse("authenticator_add"))
+    assert page.status_code == 200, page.status_code
+    device = TOTPDevice.objects.get(pk=client.session["pending_totp"])
+    done = client.post(reverse("authenticator_add"), {"code": totp_code(device)})
+    assert done.status_code in (200, 302), done.content[:500]
+    codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", done.content.decode()) if done.status_code == 200 else []
+    device.refresh_from_db()
+    return device, codes

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import policy
+from accounts import factors, policy
 from accounts import services as account_services
 from accounts.capabilities import BY_KEY, VIEW_CUSTOMER_SOFTWARE_PASSWORD
 from accounts.refusals import Why
@@ -151,7 +151,7 @@ def operation_progress(request, pk: int):
 
 @never_cache
 @require_POST
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @sensitive_variables("credentials")
 def reveal_password(request, pk: int):
     """Re-authenticate if needed, audit, then fetch from the provider and show once; nothing kept."""
@@ -163,8 +163,16 @@ def reveal_password(request, pk: int):
     if blocker := reveal_blocker(device):
         record("device.credentials.reveal", "denied", request=request, device=device, reason=blocker)
         return render(request, "workflows/_password.html", {"device": device, "refused": blocker}, status=409)
-    fresh = time.time() - request.session.get("reauth_at", 0) < settings.REVEAL_REAUTH_MINUTES * 60
-    if not fresh:
+    if factors.has_second_factor(request.user):
+        if not factors.is_fresh(request):  # step-up: a second factor proved in the last STEP_UP_MINUTES
+            if "code" not in request.POST:
+                return render(request, "workflows/_reauth.html", {"device": device, "second_factor": True})
+            try:
+                factors.verify_code(request, request.POST["code"], purpose="reveal")
+            except factors.FactorError as refused:
+                return render(request, "workflows/_reauth.html",
+                              {"device": device, "second_factor": True, "error": str(refused)}, status=403)
+    elif time.time() - request.session.get("reauth_at", 0) >= settings.REVEAL_REAUTH_MINUTES * 60:
         form = ReauthForm(request.POST if "password" in request.POST else None)
         if not form.is_bound or not form.is_valid():
             return render(request, "workflows/_reauth.html", {"device": device, "form": form})

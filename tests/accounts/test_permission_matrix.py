@@ -75,6 +75,25 @@ MATRIX.update({
     "accounts:password_reset": {"GET": {**ANON, **NOT_ALLOWED},
                                 "POST": {**ANON, **MANAGERS}},  # 200: the one-time password, shown once
 })
+MATRIX.update({
+    # Second factors: these users have none, so the sign-in step lets them through and no step-up is asked.
+    "second_factor": {"GET": {**ANON, **{r: 302 for r in ROLES[1:]}}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    "security": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
+    "authenticator_add": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **EVERYONE}},  # a new QR code each time
+    "recovery_codes": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    "factor_remove": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    "accounts:second_factor_reset": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **MANAGERS_POST}},
+    # Only the owner sets who must have a second factor (an empty form: "Nothing was changed").
+    "accounts:two_factor_rule": {"GET": {**ANON, **NOT_ALLOWED},
+                                 "POST": {**ANON, **{r: 403 for r in ROLES[1:]}, "owner": 302}},
+    # Passkey ceremonies (JSON): registration options for anyone signed in; completing without a
+    # begun ceremony is refused (400).
+    "otp_webauthn:credential-registration-begin": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **EVERYONE}},
+    "otp_webauthn:credential-registration-complete": {"GET": {**ANON, **NOT_ALLOWED},
+                                                      "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
+    "otp_webauthn:credential-authentication-complete": {"GET": {**ANON, **NOT_ALLOWED},
+                                                        "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
+})
 POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
@@ -131,9 +150,11 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[world["device"].pk, 5001])
     if name.startswith("workflows:operation") or name == "audit:story":
         return reverse(name, args=[world["operation"].pk])
+    if name == "factor_remove":
+        return reverse(name, args=["totp", 999999])
     if name == "password_reset_confirm":
         return reverse(name, args=["MTIzNDU", "forged-token"])
-    if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create"):
+    if name.startswith("accounts:") and name not in ("accounts:list", "accounts:create", "accounts:two_factor_rule"):
         return reverse(name, args=[world["target"].pk])
     return reverse(name)
 

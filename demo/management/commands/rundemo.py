@@ -111,7 +111,7 @@ class Command(BaseCommand):
             "--threads", "4", "--log-level", "warning", "--chdir", str(settings.BASE_DIR),
         ])
         _wait_for_port(port, web, "The web server")
-        host = urlparse(f"http://127.0.0.1:{port}/")
+        host = urlparse(f"http://localhost:{port}/")  # a host name: passkeys are not given to IP addresses
         lock.update(url=host.geturl())
         self.stdout.write(self.style.SUCCESS(
             f"\nRescue Portal is running at {host.geturl()}\n"
