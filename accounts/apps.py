@@ -13,7 +13,8 @@ class AccountsConfig(AppConfig):
         events.register("auth.login", "auth.login_failed", "auth.logout", "auth.reauth_failed",
                         "auth.password_change", "auth.password_reset_request",
                         "auth.second_factor", "auth.second_factor.add", "auth.second_factor.remove",
-                        "account.two_factor_rule", "security.csrf_rejected", group="Sign-in and security")
+                        "account.two_factor_rule", "auth.sso", "sso.mapping", "security.csrf_rejected",
+                        group="Sign-in and security")
         events.register("user.view", "user.create", "user.password_reset", "user.deactivate", "user.reactivate",
                         "user.permission.grant", "user.permission.revoke", "user.role.grant", "user.role.revoke",
                         "user.device_access.grant", "user.device_access.revoke", "user.second_factor.reset",

@@ -2,6 +2,7 @@
 adding an authenticator app, recovery codes, removing a factor."""
 
 from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -13,8 +14,10 @@ from . import factors
 
 
 def _safe_next(request, default: str) -> str:
+    """A path on this site only (never another host, never a view name for `redirect`)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                  require_https=request.is_secure()):
         return target
     return default
 
@@ -32,7 +35,7 @@ def second_factor(request):
     signing_in = not request.user.is_verified()
     next_url = _safe_next(request, reverse("devices:list"))
     if not factors.has_second_factor(request.user):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     error = ""
     if request.method == "POST":
         try:
@@ -40,7 +43,7 @@ def second_factor(request):
         except factors.FactorError as refused:
             error = str(refused)
         else:
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)
     kinds = {f.kind for f in factors.factors_of(request.user)}
     return render(request, "registration/second_factor.html", {
         "signing_in": signing_in, "next": next_url, "error": error,
@@ -98,14 +101,15 @@ def recovery_codes(request):
 
 @require_POST
 def factor_remove(request, kind: str, pk: int):
+    if not factors.owns(request.user, kind, pk):
+        raise Http404("You have no such second factor (it may have been removed already).")
     if factors.step_up_needed(request):
         return step_up_redirect(request, reverse("security"))
-    if factors.remove(request.user, kind, pk):
-        messages.success(request, "Removed." + ("" if factors.has_second_factor(request.user)
-                                                else " You have no second factor now: signing in asks only for "
-                                                     "your password."))
-    else:
-        messages.error(request, "Nothing was removed: that factor is not one of yours (or was already removed).")
+    if not factors.remove(request.user, kind, pk):
+        raise Http404("You have no such second factor (it may have been removed already).")
+    messages.success(request, "Removed." + ("" if factors.has_second_factor(request.user)
+                                            else " You have no second factor now: signing in asks only for "
+                                                 "your password."))
     return redirect("security")
 
 

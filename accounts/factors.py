@@ -156,10 +156,18 @@ def _new_recovery_codes(user) -> list[str]:
     return codes
 
 
-def remove(user, kind: str, device_id: int, *, actor=None) -> bool:
-    """Remove one of `user`'s factors (their own, or by a manager: see accounts.services).
-    Recovery codes go with the last other factor: alone they would be a second password."""
-    model = {"totp": TOTPDevice, "passkey": WebAuthnCredential, "recovery": StaticDevice}.get(kind)
+MODELS = {"totp": TOTPDevice, "passkey": WebAuthnCredential, "recovery": StaticDevice}
+
+
+def owns(user, kind: str, device_id: int) -> bool:
+    model = MODELS.get(kind)
+    return bool(model and model.objects.filter(user=user, pk=device_id).exists())
+
+
+def remove(user, kind: str, device_id: int) -> bool:
+    """Remove one of `user`'s own factors. Recovery codes go with the last other factor: alone
+    they would be a second password."""
+    model = MODELS.get(kind)
     if model is None:
         return False
     with transaction.atomic():

@@ -81,3 +81,18 @@ class TwoFactorRuleForm(forms.Form):
     applies_to = forms.ChoiceField(choices=TwoFactorRule.AppliesTo.choices, widget=forms.RadioSelect)
     capabilities = forms.MultipleChoiceField(choices=[(c.key, c.name) for c in CAPABILITIES], required=False,
                                              widget=forms.CheckboxSelectMultiple)
+
+
+class GroupMappingForm(forms.Form):
+    group = forms.CharField(max_length=150, strip=True, help_text="The group's name exactly as the provider sends it.")
+    roles = BoundedModelMultipleChoiceField(Role.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+    devices = BoundedModelMultipleChoiceField(Device.objects.order_by("hostname"), required=False,
+                                              error_messages={"invalid_choice": "One of the selected devices does "
+                                                                                "not exist."})
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("roles") and not cleaned.get("devices"):
+            raise forms.ValidationError("Choose at least one role or device: a mapping that gives nothing lets "
+                                        "nobody in.")
+        return cleaned

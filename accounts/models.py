@@ -84,3 +84,35 @@ class TwoFactorRule(models.Model):
 
     def __str__(self) -> str:
         return self.get_applies_to_display()
+
+
+class ExternalIdentity(models.Model):
+    """A person of the OpenID Connect provider, known by (issuer, subject): never by email, which
+    a provider may let people change, so nobody takes over a local account by naming its address."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    groups = models.JSONField(default=list, blank=True, help_text="The provider's groups at the last sign-in.")
+    last_sign_in = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_external_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class GroupMapping(models.Model):
+    """What a group of the single sign-on provider gives in the portal: roles and device access.
+    A user who signs in through the provider gets the union of their groups' mappings, each time."""
+
+    group = models.CharField(max_length=150, unique=True)
+    roles = models.ManyToManyField(Role, blank=True, related_name="+")
+    devices = models.ManyToManyField("devices.Device", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["group"]
+
+    def __str__(self) -> str:
+        return self.group

@@ -8,7 +8,7 @@ from devices.models import Device
 
 from . import policy
 from .capabilities import CAPABILITIES
-from .models import Role, TwoFactorRule, User
+from .models import ExternalIdentity, GroupMapping, Role, TwoFactorRule, User
 
 
 def users_list() -> QuerySet[User]:
@@ -71,3 +71,11 @@ def two_factor_rule() -> TwoFactorRule:
 def two_factor_rule_initial() -> dict:
     rule = two_factor_rule()
     return {"applies_to": rule.applies_to, "capabilities": [c.key for c in rule.capabilities.all()]}
+
+
+def group_mappings() -> QuerySet[GroupMapping]:
+    return GroupMapping.objects.prefetch_related("roles").annotate(device_count=Count("devices"))
+
+
+def external_identities() -> QuerySet[ExternalIdentity]:
+    return ExternalIdentity.objects.select_related("user").order_by("-last_sign_in")[:200]

@@ -15,7 +15,7 @@ from audit.services import record
 from devices.models import Device
 
 from . import policy
-from .models import Capability, Role, TwoFactorRule, User
+from .models import Capability, ExternalIdentity, GroupMapping, Role, TwoFactorRule, User
 from .names import look_alike
 from .refusals import Refused
 
@@ -221,6 +221,99 @@ def set_two_factor_rule(actor, applies_to: str, capability_keys: Iterable[str]) 
         rule.capabilities.set(keys)
         record("account.two_factor_rule", "succeeded", actor=actor, detail=detail)
     return rule
+
+
+def sign_in_from_provider(issuer: str, claims: dict, groups: list[str]) -> User:
+    """The single sign-on provider vouched for `claims["sub"]`: find or create their user, and give
+    them exactly what their groups are mapped to (a group left at the provider is gone here at the
+    next sign-in). Refused, with a reason the person reads, when no group of theirs is mapped or
+    their user is deactivated. Audited either way."""
+    subject = str(claims["sub"])[:255]
+    detail = {"subject": subject, "groups": groups}
+    mappings = list(GroupMapping.objects.filter(group__in=groups).prefetch_related("roles", "devices"))
+    known = ExternalIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    if known is not None and not known.user.is_active:
+        _refuse(known.user, "auth.sso", "Your user is deactivated in the portal. Ask your account owner.",
+                detail=detail)
+    if not mappings and (known is None or not known.user.is_account_owner):
+        _refuse(known.user if known else None, "auth.sso",
+                "None of your groups at the sign-in provider gives access to this portal. Ask your account "
+                "owner to map one of them.", detail=detail)
+    with transaction.atomic():
+        identity = ExternalIdentity.objects.select_for_update().select_related("user").filter(
+            issuer=issuer, subject=subject).first()
+        created = identity is None
+        if created:
+            try:
+                with transaction.atomic():  # two first sign-ins at once: the second finds the first's user
+                    user = User(username=_free_username(claims), email=str(claims.get("email", ""))[:254],
+                                first_name=str(claims.get("given_name", ""))[:150],
+                                last_name=str(claims.get("family_name", ""))[:150])
+                    user.set_unusable_password()  # signs in through the provider only
+                    user.save()
+                    identity = ExternalIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+            except IntegrityError:
+                identity = ExternalIdentity.objects.select_related("user").filter(issuer=issuer,
+                                                                                  subject=subject).first()
+                if identity is None:  # another person took the same new name at the same moment
+                    raise ChangeRefused("Two sign-ins chose the same username at once. Sign in again.") from None
+                created = False
+        user = identity.user
+        if not user.is_account_owner:
+            roles = {role for m in mappings for role in m.roles.all()}
+            devices = {device for m in mappings for device in m.devices.all()}
+            user.roles.set(roles)
+            user.devices.set(devices)
+            policy.forget(user)
+            detail |= {"roles": sorted(r.name for r in roles), "devices": len(devices)}
+        identity.groups = groups
+        identity.last_sign_in = timezone.now()
+        identity.save(update_fields=["groups", "last_sign_in"])
+        record("auth.sso", "succeeded", actor=user, target=user, detail=detail | {"created": created})
+    return user
+
+
+def set_group_mapping(actor, group: str, roles: Iterable[Role], devices: Iterable[Device]) -> GroupMapping:
+    """What the provider's `group` gives here (added or replaced). The owner's: a mapping grants
+    to people the portal has not met yet."""
+    roles, devices = list(roles), list(devices)
+    detail = {"group": group, "roles": sorted(r.name for r in roles), "devices": len(devices)}
+    if not actor.is_account_owner:
+        _refuse(actor, "sso.mapping", "Only the account owner maps single sign-on groups.", detail=detail)
+    with transaction.atomic():
+        mapping, created = GroupMapping.objects.get_or_create(group=group)
+        mapping.roles.set(roles)
+        mapping.devices.set(devices)
+        record("sso.mapping", "succeeded", actor=actor, detail=detail | {"created": created})
+    return mapping
+
+
+def delete_group_mapping(actor, mapping_id: int) -> str | None:
+    if not actor.is_account_owner:
+        _refuse(actor, "sso.mapping", "Only the account owner maps single sign-on groups.",
+                detail={"deleted": mapping_id})
+    with transaction.atomic():
+        mapping = GroupMapping.objects.select_for_update().filter(pk=mapping_id).first()
+        if mapping is None:
+            return None
+        mapping.delete()
+        record("sso.mapping", "succeeded", actor=actor, detail={"group": mapping.group, "deleted": True})
+    return mapping.group
+
+
+def _free_username(claims: dict) -> str:
+    """A name from the provider's preferred_username (or the email's local part), in the portal's
+    alphabet, made unique and not a look-alike of an existing one."""
+    import re
+
+    wanted = str(claims.get("preferred_username") or str(claims.get("email", "")).split("@")[0] or "sso-user")
+    base = re.sub(r"[^A-Za-z0-9.@+_-]", "", wanted)[:140] or "sso-user"
+    existing = list(User.objects.values_list("username", flat=True))
+    candidate, n = base, 1
+    while any(name.lower() == candidate.lower() for name in existing) or look_alike(candidate, existing):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def password_changed(user: User, how: str) -> None:

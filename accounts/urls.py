@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/password/", views.user_password_reset, name="password_reset"),
     path("<int:pk>/second-factors/reset/", views.user_second_factor_reset, name="second_factor_reset"),
     path("two-factor-rule/", views.two_factor_rule, name="two_factor_rule"),
+    path("sso/", views.sso_mappings, name="sso"),
+    path("sso/<int:pk>/delete/", views.sso_mapping_delete, name="sso_delete"),
 ]

@@ -4,7 +4,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -16,7 +16,15 @@ from . import factors, lockout, policy, selectors, services
 from .capabilities import BY_KEY, USER_MANAGE
 from .decorators import demand, requires
 from .factor_views import step_up_redirect
-from .forms import CapabilitiesForm, DeviceAccessForm, RolesForm, StatusForm, TwoFactorRuleForm, UserCreateForm
+from .forms import (
+    CapabilitiesForm,
+    DeviceAccessForm,
+    GroupMappingForm,
+    RolesForm,
+    StatusForm,
+    TwoFactorRuleForm,
+    UserCreateForm,
+)
 from .models import User
 
 NEED_MANAGE_USERS = "You need the Manage Users permission to manage users."
@@ -51,10 +59,18 @@ class PortalLoginView(auth_views.LoginView):
                 f"Too many failed sign-ins from your network ({settings.ADDRESS_FAILURE_LIMIT} or more, for several "
                 f"usernames). Sign-ins from it are paused for up to {minutes} minutes; other networks are not "
                 "affected. Nothing was checked."))
+        if not settings.LOCAL_PASSWORDS and not User.objects.filter(
+                username__iexact=request.POST.get("username", "")[:150], is_account_owner=True).exists():
+            record("auth.login_failed", "denied", reason="Local passwords are switched off (LOCAL_PASSWORDS=false).",
+                   detail={"username": request.POST.get("username", "")[:150]})
+            messages.error(request, f"Passwords are switched off here: sign in with {settings.SSO_LABEL}.")
+            return redirect("login")
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["sso_label"] = settings.SSO_LABEL if settings.OIDC_ISSUER else ""
+        context["local_passwords"] = settings.LOCAL_PASSWORDS
         context["tries_left"] = lockout.tries_left(getattr(self.request, "axes_failures_since_start", None))
         context["cooloff_minutes"] = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
         return context
@@ -207,6 +223,8 @@ def user_status(request, pk: int):
 
 def password_change(request):
     """Change one's own password (old + new, Django's validators); the session stays signed in."""
+    if not request.user.has_usable_password():
+        return render(request, "accounts/password_change.html", {"sso_only": True})
     form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
@@ -273,6 +291,35 @@ def two_factor_rule(request):
                      + (f" ({', '.join(BY_KEY[k].name for k in form.cleaned_data['capabilities'])})"
                         if rule.applies_to == "capabilities" else "") + ".")
     return redirect("accounts:list")
+
+
+def sso_mappings(request):
+    """The owner's page: which of the provider's groups give which roles and devices."""
+    if not request.user.is_account_owner:
+        record("sso.mapping", "denied", reason="Only the account owner maps single sign-on groups.")
+        raise PermissionDenied("Only the account owner maps single sign-on groups.")
+    form = GroupMappingForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.set_group_mapping(request.user, data["group"], data["roles"], data["devices"])
+        messages.success(request, f"Members of {data['group']} now get this at their next sign-in.")
+        return redirect("accounts:sso")
+    return render(request, "accounts/sso.html", {
+        "form": form, "mappings": selectors.group_mappings(), "issuer": settings.OIDC_ISSUER,
+        "local_passwords": settings.LOCAL_PASSWORDS, "identities": selectors.external_identities(),
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+def sso_mapping_delete(request, pk: int):
+    try:
+        group = services.delete_group_mapping(request.user, pk)
+    except services.ChangeRefused as error:
+        return _refused(request, error)
+    if group is None:
+        raise Http404("That mapping does not exist (any more).")
+    messages.success(request, f"{group} no longer gives anything here, from its members' next sign-in.")
+    return redirect("accounts:sso")
 
 
 class ForgotPasswordView(auth_views.PasswordResetView):

@@ -165,7 +165,8 @@ CONTENT_SECURITY_POLICY = {
 # Login throttling (accounts.lockout): AXES_FAILURE_LIMIT wrong passwords for one username from one
 # address lock that username from that address for AXES_COOLOFF_MINUTES (the reveal's re-authentication
 # counts too); ADDRESS_FAILURE_LIMIT failures of any usernames from one address pause sign-ins from it.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend",
+                           "accounts.sso.PortalOIDCBackend"]  # does nothing unless a provider's code is exchanged
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # that person from that address, nobody else
@@ -179,6 +180,21 @@ AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.receivers.lockout_username"  # "OWNER" and "owner" count as one
 
 LOGIN_URL = "login"
+# Single sign-on (accounts.sso), on when OIDC_ISSUER is set: the provider's endpoints come from its
+# discovery document. Its groups map to roles and devices under Manage Users → Single sign-on.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile groups")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT_SECONDS = OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+SSO_LABEL = env.str("SSO_LABEL", default="single sign-on")
+# LOCAL_PASSWORDS=false: only the account owner (the way back in if the provider is down) signs in
+# with a password; everyone else through the provider.
+LOCAL_PASSWORDS = env.bool("LOCAL_PASSWORDS", default=True)
 # Second factors (accounts.factors): authenticator apps, recovery codes and passkeys. Reveal password
 # and Manage Users changes ask for one again when the last proof is older than STEP_UP_MINUTES.
 STEP_UP_MINUTES = env.int("STEP_UP_MINUTES", default=5)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/security/recovery-codes/", factor_views.recovery_codes, name="recovery_codes"),
     path("account/security/<str:kind>/<int:pk>/remove/", factor_views.factor_remove, name="factor_remove"),
     path("account/passkeys/", include("accounts.passkeys")),
+    path("login/sso/", include("accounts.sso")),
     path("devices/", include("devices.urls")),
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),

@@ -10,7 +10,7 @@ from audit import events
 
 APPS = ["accounts", "devices", "workflows", "review", "rescueportal"]
 # An event name as the code spells it: a dotted literal starting with a known family.
-NAME = re.compile(r"""["']((?:auth|security|user|device|inventory|audit)\.[a-z_]+(?:\.[a-z_]+)?)["']""")
+NAME = re.compile(r"""["']((?:auth|security|user|device|inventory|audit|account|sso)\.[a-z_]+(?:\.[a-z_]+)?)["']""")
 
 
 def names_in_code() -> set[str]:

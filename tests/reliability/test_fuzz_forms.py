@@ -1,6 +1,8 @@
 """Hypothesis throws random, oversized and malformed data at every form and list filter: never a
 server error, and every change that did happen is in an intact audit trail."""
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -27,8 +29,13 @@ POST_FORMS = {
     "workflows:boot_image_confirm": CONFIRM,
     "workflows:unload_image": CONFIRM,
     "workflows:restart": CONFIRM,
-    "workflows:reveal_password": ["password"],
+    "workflows:reveal_password": ["password", "code"],
     "devices:sync": [],
+    "second_factor": ["code", "next"],
+    "authenticator_add": ["code"],
+    "accounts:two_factor_rule": ["applies_to", "capabilities"],
+    "accounts:sso": ["group", "roles", "devices"],
+    "password_change": ["old_password", "new_password1", "new_password2"],
 }
 GET_FORMS = {
     "devices:list": ["q", "kind", "os_family", "datacenter", "power_state", "status", "sort", "page", "per_page"],
@@ -36,7 +43,8 @@ GET_FORMS = {
     "audit:rescues": ["actor", "device", "since", "until", "page"],
 }
 NASTY = ["", "0", "1", "-1", "99999999999999999999", "\x00", "add", "remove", "on", "x" * 5000, "😀", "²", "١٢",
-         "<script>alert(1)</script>", "' OR 1=1 --", "2026-02-30", "device.rescue", "denied", "-hostname"]
+         "<script>alert(1)</script>", "' OR 1=1 --", "2026-02-30", "device.rescue", "denied", "-hostname",
+         "//evil.example/", "https://evil.example/login/", "everyone", "capabilities"]
 value = st.one_of(st.text(max_size=200), st.sampled_from(NASTY), st.integers().map(str))
 ALLOWED = {200, 302, 400, 403, 404, 405, 409, 429}
 
@@ -53,6 +61,13 @@ def fuzz_client(world, settings):  # noqa: F811
     client = Client()  # an exception in a view fails the test with its traceback
     client.force_login(world["users"]["owner"])
     return client
+
+
+def assert_stays_here(response) -> None:
+    """No form sends the browser to another site, whatever `next` it was given."""
+    if response.status_code == 302:
+        target = urlsplit(response["Location"])
+        assert target.netloc in ("", "testserver") and not response["Location"].startswith("//"), response["Location"]
 
 
 def counts() -> tuple[int, int]:
@@ -76,6 +91,7 @@ def test_fuzz_every_form(name, fuzz_client, world):  # noqa: F811
     def post(data):
         response = fuzz_client.post(url, data)
         assert response.status_code in ALLOWED, (data, response.status_code)
+        assert_stays_here(response)
 
     post()
     check_trail(before)
@@ -107,6 +123,7 @@ def test_every_nasty_value_in_every_field(fuzz_client, world):  # noqa: F811
                 for nasty in NASTY:
                     response = send(url, {field: nasty})
                     assert response.status_code in ALLOWED, (name, field, nasty[:20], response.status_code)
+                    assert_stays_here(response)
                     sent += 1
     assert sent > 400
     check_trail(before)

@@ -30,10 +30,10 @@ def rundemo_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_portal(var_dir: Path, timeout: float = 120) -> Portal:
+def start_portal(var_dir: Path, timeout: float = 120, **extra_env: str) -> Portal:
     """Start it and read its banner; it starts its own simulator and, when REDIS_URL is unset, its
-    own embedded Redis, exactly as on a new user's machine."""
-    env = rundemo_env(var_dir)
+    own embedded Redis, exactly as on a new user's machine. `extra_env`: settings a user would set."""
+    env = {**rundemo_env(var_dir), **extra_env}
     process = subprocess.Popen([sys.executable, MANAGE, "rundemo"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
