@@ -44,8 +44,9 @@ def granted_keys(user) -> frozenset[str]:
 
 def forget(user) -> None:
     """Drop the per-request cache after a change to this user's grants."""
-    if hasattr(user, _CACHE):
-        delattr(user, _CACHE)
+    for cache in (_CACHE, _SEEN):
+        if hasattr(user, cache):
+            delattr(user, cache)
 
 
 def devices_for(user) -> QuerySet[Device]:
@@ -63,8 +64,19 @@ def devices_for(user) -> QuerySet[Device]:
     return Device.objects.filter(pk__in=Device.objects.filter(scope).values("pk"))
 
 
+_SEEN = "_rescueportal_visible_devices"
+
+
 def can_see(user, device: Device) -> bool:
-    return devices_for(user).filter(pk=device.pk).exists()
+    """Asked once per device per request (a device page asks for each action it offers)."""
+    seen = getattr(user, _SEEN, None)
+    if seen is None:
+        seen = {}
+        if user is not None:
+            setattr(user, _SEEN, seen)
+    if device.pk not in seen:
+        seen[device.pk] = devices_for(user).filter(pk=device.pk).exists()
+    return seen[device.pk]
 
 
 def can(user, capability: str, device: Device | None = None) -> bool:

@@ -1,6 +1,8 @@
 """Reads of the audit trail for review: filtered, keyset-paged (no COUNT over the table), exported."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
 from django.db.models import (
     Q,
@@ -22,25 +24,47 @@ def search_text(queryset: QuerySet[AuditEvent], text: str) -> QuerySet[AuditEven
 
 @dataclass
 class Page:
-    rows: list[AuditEvent]
+    rows: list
     older: int | None  # pass as ?before= for the next (older) page
     newer: int | None  # pass as ?after= for the previous (newer) page
 
 
-def keyset_page(queryset: QuerySet[AuditEvent], before: int | None = None, after: int | None = None,
-                size: int = PAGE_SIZE) -> Page:
-    """Newest first by seq; one query of size + 1 rows, however deep the page."""
+def keyset_page(queryset: QuerySet, before: int | None = None, after: int | None = None,
+                size: int = PAGE_SIZE, key: str = "seq") -> Page:
+    """Newest first by `key` (a unique, growing number: the trail's seq, an operation's id); one
+    query of size + 1 rows however deep the page, never a COUNT or an OFFSET."""
     if after is not None:
-        rows = list(queryset.filter(seq__gt=after).order_by("seq")[: size + 1])
+        rows = list(queryset.filter(**{f"{key}__gt": after}).order_by(key)[: size + 1])
         more_newer = len(rows) > size
         rows = list(reversed(rows[:size]))
-        return Page(rows, rows[-1].seq if rows else None, rows[0].seq if rows and more_newer else None)
+        return Page(rows, getattr(rows[-1], key) if rows else None,
+                    getattr(rows[0], key) if rows and more_newer else None)
     if before is not None:
-        queryset = queryset.filter(seq__lt=before)
-    rows = list(queryset.order_by("-seq")[: size + 1])
+        queryset = queryset.filter(**{f"{key}__lt": before})
+    rows = list(queryset.order_by(f"-{key}")[: size + 1])
     more_older = len(rows) > size
     rows = rows[:size]
-    return Page(rows, rows[-1].seq if rows and more_older else None, rows[0].seq if rows and before else None)
+    return Page(rows, getattr(rows[-1], key) if rows and more_older else None,
+                getattr(rows[0], key) if rows and before else None)
+
+
+def between_dates(queryset: QuerySet[AuditEvent], since: date | None = None,
+                  until: date | None = None) -> QuerySet[AuditEvent]:
+    """Events of the days `since`..`until` (UTC, inclusive) as a range of seq, which the page's
+    newest-first scan walks by index at any depth of the trail. A row's time and number are both
+    taken under the chain's lock (audit.services.record), so they grow together; the times are
+    still compared, so a clock set back cannot bring in a row from outside the days asked."""
+    if since is not None:
+        start = datetime.combine(since, dt_time.min, tzinfo=UTC)
+        first = AuditEvent.objects.filter(created_at__gte=start).order_by("created_at").values_list(
+            "seq", flat=True).first()
+        queryset = queryset.filter(seq__gte=first if first is not None else 2**62, created_at__gte=start)
+    if until is not None:
+        end = datetime.combine(until + timedelta(days=1), dt_time.min, tzinfo=UTC)
+        last = AuditEvent.objects.filter(created_at__lt=end).order_by("-created_at").values_list(
+            "seq", flat=True).first()
+        queryset = queryset.filter(seq__lte=last if last is not None else 0, created_at__lt=end)
+    return queryset
 
 
 def device_timeline(device, limit: int = 20) -> list[AuditEvent]:

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.device_list, name="list"),
     path("sync/", views.sync_now, name="sync"),
     path("<int:pk>/", views.device_detail, name="detail"),
+    path("<int:pk>/power/", views.device_power, name="power"),
 ]

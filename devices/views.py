@@ -31,19 +31,26 @@ def device_list(request):
 @require_safe
 def device_detail(request, pk: int):
     device = selectors.device_detail(request.user, pk)
+    return render(request, "devices/detail.html", {
+        "device": device,
+        "rescue_environment": selectors.rescue_environment(device),
+        "actions": panels.actions_for(request.user, device),
+        "panels": panels.render_panels(request, device),
+    })
+
+
+@require_safe
+def device_power(request, pk: int):
+    """The live power state, fetched by the device page once it is shown: the page itself never
+    waits on SoftLayer."""
+    device = selectors.device_detail(request.user, pk)
     power_error = None
     if device.vanished_at is None:
         try:
             services.refresh_power_state(device)
         except ProviderError as exc:
             power_error = exc.message
-    return render(request, "devices/detail.html", {
-        "device": device,
-        "power_error": power_error,
-        "rescue_environment": selectors.rescue_environment(device),
-        "actions": panels.actions_for(request.user, device),
-        "panels": panels.render_panels(request, device),
-    })
+    return render(request, "devices/_power.html", {"device": device, "power_error": power_error, "live": True})
 
 
 @require_POST

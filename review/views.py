@@ -1,7 +1,6 @@
 import csv
 import json
 
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -104,12 +103,16 @@ def rescues(request):
         operations = operations.filter(requested_by__username__iexact=who)
     if state := wanted.get("state"):
         operations = operations.filter(state=state)
-    page = Paginator(selectors.past_rescues(operations), 50).get_page(request.GET.get("page"))
+    page = trail.keyset_page(selectors.past_rescues(operations), before=_int(request.GET.get("before")),
+                             after=_int(request.GET.get("after")), key="pk")
     now = timezone.now()
-    for op in page:
+    for op in page.rows:
         op.seconds_in_rescue = selectors.time_in_rescue(op, now)
+    query = request.GET.copy()
+    for key in ("before", "after", "page"):
+        query.pop(key, None)
     return render(request, "audit/rescues.html", {"page": page, "states": Operation.State.choices,
-                                                  "params": request.GET})
+                                                  "params": request.GET, "query": query.urlencode()})
 
 
 @require_safe

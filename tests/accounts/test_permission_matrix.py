@@ -33,6 +33,7 @@ MATRIX = {
     "logout": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {r: 302 for r in ROLES}},
     "devices:list": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
     "devices:detail": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "devices:power": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     # Only those who may act on devices sync the whole account on demand.
     "devices:sync": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, "no_access": 403, "device_no_capability": 403,
                      "capability_no_device": 302, "full_access": 302, "manager": 302, "auditor": 403, "owner": 302}},
@@ -151,7 +152,7 @@ def world(db):
 def url_for(name: str, world) -> str:
     if name == "root":
         return "/"
-    if name in ("devices:detail", "workflows:rescue", "workflows:boot_image", "workflows:unload_image",
+    if name in ("devices:detail", "devices:power", "workflows:rescue", "workflows:boot_image", "workflows:unload_image",
                 "workflows:restart", "workflows:reveal_password"):
         return reverse(name, args=[world["device"].pk])
     if name == "workflows:boot_image_confirm":

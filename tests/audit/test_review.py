@@ -69,7 +69,7 @@ def test_past_rescues_time_in_rescue_and_reveals(auditor_client):
 
     response = auditor_client.get(reverse("audit:rescues"))
 
-    ops = {op.device.hostname: op for op in response.context["page"]}
+    ops = {op.device.hostname: op for op in response.context["page"].rows}
     assert set(ops) == {"done", "failed", "running"}
     assert ops["done"].seconds_in_rescue == pytest.approx(3000, abs=2)
     assert ops["failed"].seconds_in_rescue is None
@@ -166,3 +166,19 @@ def test_csv_export_neutralises_formulas_and_json_lines_stays_exact(auditor_clie
     as_jsonl = b"".join(auditor_client.get(reverse("audit:export_jsonl")).streaming_content).decode()
     exact = [json.loads(line)["reason"] for line in as_jsonl.splitlines() if '"test.event"' in line]
     assert exact[0].startswith("=HYPERLINK") and exact[1] == "-2+3"
+
+
+def test_past_rescues_pages_hold_every_rescue_once_newest_first(auditor_client):
+    owner = OwnerFactory()
+    made = [make_rescue(DeviceFactory(hostname=f"r{i:03d}"), owner, reached_ago=60, exited_ago=None).pk
+            for i in range(120)]
+    seen, params = [], {}
+    while True:
+        page = auditor_client.get(reverse("audit:rescues"), params).context["page"]
+        seen += [op.pk for op in page.rows]
+        if not page.older:
+            break
+        params = {"before": page.older}
+    assert seen == sorted(made, reverse=True)
+    back = auditor_client.get(reverse("audit:rescues"), {"after": seen[-20]}).context["page"]
+    assert [op.pk for op in back.rows] == seen[-70:-20]  # the newer page before the last one

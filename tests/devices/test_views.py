@@ -124,14 +124,19 @@ def test_detail_page_shows_the_device(owner_client, simulator, settings):
     device = DeviceFactory(provider_id=guest["id"], hostname="app7", memory_mb=4096, datacenter="dal13",
                            datacenter_long_name="Dallas 13", power_state="unknown")
 
+    simulator.reset()
     response = owner_client.get(reverse("devices:detail", args=[device.pk]))
 
     html = response.content.decode()
     assert response.status_code == 200
     for text in ("app7.example.com", "Dallas 13", device.public_ip, device.private_ip, "4 GB", "CentOS 5"):
         assert text in html
+    assert simulator.total_calls() == 0  # the page does not wait on SoftLayer
+    power = owner_client.get(reverse("devices:power", args=[device.pk]))  # the page then asks for it
+    live = "on" if guest["powerState"]["keyName"] == "RUNNING" else "off"
     device.refresh_from_db()
-    assert device.power_state == ("on" if guest["powerState"]["keyName"] == "RUNNING" else "off")
+    assert device.power_state == live and simulator.total_calls() == 1
+    assert ("Running" if live == "on" else "Halted") in power.content.decode()
     # The Actions menu, as the console's: the owner may use every item.
     assert html.count('data-permitted="yes"') == 3
     for name in ("rescue", "boot_image", "restart"):
@@ -144,8 +149,9 @@ def test_detail_page_still_loads_when_the_provider_is_down(owner_client, setting
     device = DeviceFactory(hostname="offline-check", power_state="on")
 
     html = owner_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    power = owner_client.get(reverse("devices:power", args=[device.pk])).content.decode()
 
-    assert "offline-check.example.com" in html and "Could not read the live power state" in html
+    assert "offline-check.example.com" in html and "Could not read the live power state" in power
 
 
 def test_detail_rescue_environment_follows_the_seed_rule(owner_client, settings):

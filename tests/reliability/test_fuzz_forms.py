@@ -40,7 +40,7 @@ POST_FORMS = {
 GET_FORMS = {
     "devices:list": ["q", "kind", "os_family", "datacenter", "power_state", "status", "sort", "page", "per_page"],
     "audit:log": ["actor", "device", "event", "outcome", "since", "until", "q", "before", "after"],
-    "audit:rescues": ["actor", "device", "since", "until", "page"],
+    "audit:rescues": ["actor", "device", "state", "page", "before", "after"],
 }
 NASTY = ["", "0", "1", "-1", "99999999999999999999", "\x00", "add", "remove", "on", "x" * 5000, "😀", "²", "١٢",
          "<script>alert(1)</script>", "' OR 1=1 --", "2026-02-30", "device.rescue", "denied", "-hostname",
