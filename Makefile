@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-busy reliability setup lint clean
+.PHONY: run test test-busy reliability setup lint clean bench
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,14 @@ test-busy: setup
 	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	echo "Four CPU-bound processes run beside the suite (pids$$pids)"; \
 	$(MAKE) --no-print-directory test
+
+# Every benchmark, each side by side (order alternated, median of 3 rounds), into bench/results.md.
+bench: setup
+	@printf '# Benchmarks\n\n`make bench` on %s, %s cores, %s.\n\n' "$$(date -u +%Y-%m-%d)" "$$(nproc)" "$$(uname -sr)" > bench/results.md
+	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/sync_bench.py
+	$(BIN)/python bench/rescue_bench.py
+	@echo "Written to bench/results.md"
 
 reliability: setup
 	$(BIN)/python -m pytest -m reliability $(PYTEST_ARGS)

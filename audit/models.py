@@ -69,6 +69,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["event", "-seq"]), models.Index(fields=["outcome", "-seq"]),
             models.Index(fields=["event", "outcome", "-seq"]), models.Index(fields=["actor_username", "-seq"]),
             models.Index(fields=["operation_id", "seq"]),
+            # Past rescues count each rescue's password reveals: one device, one event, a time range.
+            models.Index(fields=["device_id", "event", "created_at"], name="audit_reveals_in_range_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,90 +1,134 @@
-"""Audit review at scale: page times and export memory at 10,000 and at N (default 1,000,000) events.
+"""Audit review at two sizes of trail, side by side.
 
-    .venv/bin/python bench/audit_bench.py [--events 1000000]
+    .venv/bin/python bench/audit_bench.py [--small 1000] [--big 100000] [--rescues-small 100] [--rescues-big 10000]
 
-One scratch database (SQLite, or DATABASE_URL), one run: the trail is built to 10,000 events and
-measured, then grown to N and measured again; the output gives each figure at both sizes and the
-ratio between them (close to 1 means the page does not slow down as the trail grows).
+Builds two scratch databases (SQLite, or PostgreSQL when BENCH_DATABASE_URL names a server: two
+databases are made there), one per size, then measures each page in its own process, the sizes
+alternated over three rounds; prints the median of each and the ratio big / small.
+Each figure inside a round is itself the median of 5 requests after a warm-up request.
 """
 
 import argparse
+import json
 import os
-import statistics
 import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import RESULTS, Table, in_subprocess, side_by_side  # noqa: E402
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=1_000_000)
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="rp-audit-bench-"))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.update({"VAR_DIR": str(workdir), "DJANGO_SETTINGS_MODULE": "rescueportal.settings",
-                       "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "testserver"})
+RARE = "needle-4242"  # the reason of one event in each trail
+
+
+def setup_django(database_url: str, var_dir: str) -> None:
+    os.environ.update({"DATABASE_URL": database_url, "VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE":
+                       "rescueportal.settings", "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "testserver"})
     import django
 
     django.setup()
+
+
+def build(database_url: str, var_dir: str, events: int, rescues: int) -> None:
+    setup_django(database_url, var_dir)
+    from datetime import UTC, datetime, timedelta
+
     from django.core.management import call_command
+
+    from accounts.models import User
+    from audit.models import AuditEvent
+    from audit.services import record
+    from tests.factories import DeviceFactory
+    from tests.support.audit_trail import bulk_trail
+    from workflows.models import Operation
+
+    call_command("migrate", verbosity=0)
+    owner = User.objects.create(username="bench-owner", is_account_owner=True)
+    devices = [DeviceFactory(hostname=f"bench-{i}") for i in range(20)]
+    bulk_trail(events - 1 - AuditEvent.objects.count(), devices=devices)
+    record("device.rescue", "failed", actor=owner, reason=RARE)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [Operation(device=devices[i % 20], requested_by=owner, kind="rescue", state="exited",
+                      deadline_at=start, finished_at=start + timedelta(minutes=i, seconds=30),
+                      exited_at=start + timedelta(minutes=i + 1), reason="bench")
+            for i in range(rescues)]
+    Operation.objects.bulk_create(rows, batch_size=2000)  # created_at: now; the pages go by id
+
+
+def measure(database_url: str, var_dir: str) -> dict:
+    setup_django(database_url, var_dir)
     from django.test import Client
     from django.urls import reverse
 
     from accounts.models import User
     from audit.models import AuditEvent
-    from tests.factories import DeviceFactory
-    from tests.support.audit_trail import bulk_trail
+    from bench.common import timed
+    from workflows.models import Operation
 
-    call_command("migrate", verbosity=0)
-    owner = User.objects.create(username="bench-owner", is_account_owner=True)
-    devices = [DeviceFactory(hostname=f"bench-{i}") for i in range(20)]
     client = Client()
-    client.force_login(owner)
-    log = reverse("audit:log")
-    pages = {
-        "newest page": {},
-        "event + outcome filter": {"event": "device.rescue", "outcome": "failed"},
-        "device filter": {"device": "bench-7"},
-        "text search": {"q": "lost ssh key"},
-        "deep page, keyset": None,  # filled in per size
+    client.force_login(User.objects.get(username="bench-owner"))
+    log, rescues = reverse("audit:log"), reverse("audit:rescues")
+    seqs = AuditEvent.objects.order_by("seq").values_list("seq", "created_at")
+    first_day, last_day = seqs.first()[1].date(), seqs.last()[1].date()
+    middle = first_day + (last_day - first_day) / 2
+    ops = list(Operation.objects.order_by("pk").values_list("pk", flat=True))
+
+    def get(url, params):
+        def run():
+            assert client.get(url, params).status_code == 200
+        return run
+
+    return {
+        "log newest page": timed(get(log, {})),
+        "log date range (one day)": timed(get(log, {"since": middle.isoformat(), "until": middle.isoformat()})),
+        "log rare text": timed(get(log, {"q": RARE})),
+        "past rescues first page": timed(get(rescues, {})),
+        "past rescues deep page": timed(get(rescues, {"before": ops[len(ops) // 2]})),
+        "past rescues last page": timed(get(rescues, {"before": ops[min(50, len(ops) - 1)]})),
+        "events": AuditEvent.objects.count(), "operations": len(ops),
     }
 
-    def measure() -> dict[str, float]:
-        total = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
-        pages["deep page, keyset"] = {"before": total // 2}
-        times = {}
-        for name, params in pages.items():
-            runs = []
-            for _ in range(5):
-                started = time.perf_counter()
-                assert client.get(log, params).status_code == 200
-                runs.append(time.perf_counter() - started)
-            times[name] = statistics.median(runs)
-        tracemalloc.start()
-        started = time.perf_counter()
-        size = sum(len(chunk) for chunk in client.get(reverse("audit:export_csv")).streaming_content)
-        times["export all (s)"] = time.perf_counter() - started
-        times["export peak memory (MB)"] = tracemalloc.get_traced_memory()[1] / 1e6
-        times["export size (MB)"] = size / 1e6
-        tracemalloc.stop()
-        return times
 
-    started = time.perf_counter()
-    bulk_trail(10_000, devices=devices)
-    small = measure()
-    bulk_trail(args.events - AuditEvent.objects.count(), devices=devices, seed=2)
-    print(f"built {AuditEvent.objects.count():,} events in {time.perf_counter() - started:.0f} s "
-          f"({os.environ['DATABASE_URL'].split(':')[0]})")
-    big = measure()
-    print(f"{'':28} {'10,000 events':>14} {f'{args.events:,} events':>18} {'ratio':>7}")
-    for name in small:
-        unit = "" if "(" in name else " s"
-        print(f"{name:28} {small[name]:>12.3f}{unit:2} {big[name]:>16.3f}{unit:2} {big[name] / small[name]:>7.2f}")
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--rescues-small", type=int, default=100)
+    parser.add_argument("--rescues-big", type=int, default=10_000)
+    parser.add_argument("--build", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        build(args.build[0], args.build[1], int(args.build[2]), int(args.build[3]))
+        print(json.dumps({}))
+        return
+    if args.measure:
+        print(json.dumps(measure(*args.measure)))
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="rp-audit-bench-"))
+    sides = {}
+    for name, events, ops in (("small", args.small, args.rescues_small), ("big", args.big, args.rescues_big)):
+        var_dir = workdir / name
+        var_dir.mkdir()
+        url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+        in_subprocess("audit_bench.py", "--build", url, str(var_dir), str(events), str(ops))
+        sides[name] = (url, str(var_dir))
+    small, big = side_by_side(lambda: in_subprocess("audit_bench.py", "--measure", *sides["small"]),
+                              lambda: in_subprocess("audit_bench.py", "--measure", *sides["big"]))
+    table = Table("Audit review: small trail (A) and big trail (B)",
+                  f"SQLite; {small['events']:,.0f} / {big['events']:,.0f} events, {small['operations']:,.0f} / "
+                  f"{big['operations']:,.0f} operations; median of 3 rounds (sizes alternated), each the median "
+                  "of 5 requests after a warm-up.")
+    goals = {"log date range (one day)": 1.5, "log rare text": 2.0, "past rescues first page": 1.5,
+             "past rescues deep page": 1.5, "past rescues last page": 1.5, "log newest page": 1.5}
+    for name, goal in goals.items():
+        table.add(name, "small", small[name], "big", big[name], goal=goal)
+    print(table.markdown())
+    with RESULTS.open("a") as out:
+        out.write(table.markdown() + "\n")
 
 
 if __name__ == "__main__":

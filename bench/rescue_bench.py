@@ -1,10 +1,11 @@
-"""Time from Yes to "in rescue", next to the simulator's own transaction time, and API calls per tick.
+"""Time from Yes to "in rescue", next to the simulator's own transaction time.
 
     .venv/bin/python bench/rescue_bench.py [--time-scale 0.02] [--parallel 20]
 
-Starts its own embedded Redis, simulator and RQ worker (with scheduler) on a scratch SQLite
-database, then requests one rescue, then --parallel rescues at once, and prints the figures
-measured side by side in this run.
+Starts its own embedded Redis, simulator and one RQ worker (with scheduler), as `make run` does,
+on a scratch SQLite database, with the settings a user gets (printed). Three rounds, each of one
+rescue and of --parallel rescues at once (order alternated, fresh devices each time); the median
+of each, as a ratio to the transaction time the simulator plays.
 """
 
 import argparse
@@ -18,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import RESULTS, Table, side_by_side  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -29,7 +32,7 @@ def main() -> None:
     socket = workdir / "redis.sock"
     os.environ.update({"VAR_DIR": str(workdir), "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
                        "REDIS_URL": f"unix://{socket}", "DJANGO_SETTINGS_MODULE": "rescueportal.settings",
-                       "LOG_LEVEL": "WARNING", "OPERATION_POLL_SECONDS": "1"})
+                       "LOG_LEVEL": "WARNING"})
     import django
 
     django.setup()
@@ -46,7 +49,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     redis_process = embedded_redis.start(socket, workdir)
-    sim = SimulatorProcess(devices=200, seed=2, time_scale=args.time_scale, latency_ms=25)
+    sim = SimulatorProcess(devices=max(200, 8 * (args.parallel + 1)), seed=2, time_scale=args.time_scale,
+                           latency_ms=25)  # enough Linux virtual servers for fresh ones each round
     env = {**os.environ, "SOFTLAYER_ENDPOINT_URL": sim.url, "SOFTLAYER_USERNAME": USERNAME,
            "SOFTLAYER_API_KEY": API_KEY}
     settings.SOFTLAYER_ENDPOINT_URL, settings.SOFTLAYER_USERNAME, settings.SOFTLAYER_API_KEY = (
@@ -76,19 +80,35 @@ def main() -> None:
             return took
 
         time.sleep(2)  # let the worker start
-        one = run(guests[:1])[0]
-        many = run(guests[1:1 + args.parallel])
+        fresh = iter(guests)
+
+        def one_rescue() -> dict:
+            return {"s": run([next(fresh)])[0]}
+
+        def many_rescues() -> dict:
+            took = run([next(fresh) for _ in range(args.parallel)])
+            return {"s": max(took), "median": sorted(took)[len(took) // 2]}
+
+        one, many = side_by_side(one_rescue, many_rescues)
     finally:
         worker.terminate()
         worker.wait()
         sim.stop()
         redis_process.terminate()
 
-    print(f"simulator's own rescue transaction: {provider_seconds:.2f} s (time scale {args.time_scale})")
-    print(f"one rescue, Yes to 'in rescue':      {one:.2f} s  -> {one / provider_seconds:.2f}x the transaction")
-    print(f"{args.parallel} rescues at once, last one done: {max(many):.2f} s  -> "
-          f"{max(many) / provider_seconds:.2f}x the transaction (median {sorted(many)[len(many) // 2]:.2f} s)")
-    print("poll interval 1 s (RQ's scheduler ticks once a second); the overhead is the submit plus at most one tick")
+    table = Table("Rescues, Yes to 'in rescue' (B), against the simulator's own transaction time (A)",
+                  f"One worker with its scheduler (as `make run`); OPERATION_POLL_SECONDS="
+                  f"{settings.OPERATION_POLL_SECONDS:g}, SOFTLAYER_MAX_REQUESTS_PER_SECOND="
+                  f"{settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND:g}; simulator time scale {args.time_scale:g}, "
+                  f"25 ms per request; median of 3 rounds, one and {args.parallel} alternated, fresh devices.")
+    goal_one = 1.1 + settings.OPERATION_POLL_SECONDS / provider_seconds
+    table.add("1 rescue", "transaction", provider_seconds, "Yes to in rescue", one["s"], unit="s",
+              goal=round(goal_one, 2))
+    table.add(f"{args.parallel} at once, the last", "transaction", provider_seconds, "Yes to in rescue", many["s"],
+              unit="s", goal=1.5)
+    print(table.markdown())
+    with RESULTS.open("a") as out:
+        out.write(table.markdown() + "\n")
 
 
 if __name__ == "__main__":

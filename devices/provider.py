@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import SoftLayer
@@ -167,24 +168,44 @@ class Gateway:
         timeout = settings.SOFTLAYER_TIMEOUT
         if interactive:
             timeout = min(timeout, settings.SOFTLAYER_PAGE_TIMEOUT)
-        self.client = client or SoftLayer.create_client_from_env(
+        self._timeout = timeout
+        self._own_client = client is None
+        self.client = client or self._new_client()
+        self.calls = 0
+        self._count = threading.Lock()
+        self._owner_thread, self._locals = threading.get_ident(), threading.local()
+
+    def _thread_client(self):
+        """The gateway's client in the thread that made it, a client of its own in any other (an
+        HTTP session is not shared between threads)."""
+        if threading.get_ident() == self._owner_thread:
+            return self.client
+        local = self._locals
+        if not hasattr(local, "client"):
+            local.client = self._new_client()
+        return local.client
+
+    def _new_client(self):
+        if not getattr(self, "_own_client", True):
+            return self.client  # a client given by the caller is the one to use
+        return SoftLayer.create_client_from_env(
             username=settings.SOFTLAYER_USERNAME,
             api_key=settings.SOFTLAYER_API_KEY,
             endpoint_url=settings.SOFTLAYER_ENDPOINT_URL,
-            timeout=timeout,
+            timeout=self._timeout,
         )
-        self.calls = 0
 
-    def call(self, service: str, method: str, *args, retry: bool = True, **kwargs):
+    def call(self, service: str, method: str, *args, retry: bool = True, client=None, **kwargs):
         """Call with throttling and (for reads) retries of transient faults; raises ProviderError."""
         attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS) if retry else 1
         if self.interactive:
             attempts = min(attempts, 2)
         for attempt in range(1, attempts + 1):
             rate_limiter.wait()
-            self.calls += 1
+            with self._count:
+                self.calls += 1
             try:
-                return self.client.call(service, method, *args, **kwargs)
+                return (client or self.client).call(service, method, *args, **kwargs)
             except (SoftLayerAPIError, TransportError) as exc:
                 error = translate(exc)
                 if not error.transient or attempt == attempts:
@@ -194,18 +215,30 @@ class Gateway:
         raise AssertionError("unreachable")
 
     def iter_devices(self, kind: str, page_size: int | None = None) -> Iterator[dict]:
-        """Every device of a kind, paged by id with the API's total header: few calls, no repeats."""
+        """Every device of a kind, ordered by id. The first page's total header says how many pages
+        follow; those are fetched SOFTLAYER_PARALLEL_PAGES at a time (each request still waits its
+        turn in the shared rate limit), and yielded in order."""
         method, filter_key, mask = _LISTS[kind]
         limit = page_size or settings.SOFTLAYER_PAGE_SIZE
         order = {filter_key: {"id": {"operation": "orderBy", "options": [{"name": "sort", "value": ["ASC"]}]}}}
-        offset = 0
-        while True:
-            page = self.call("Account", method, mask=mask, filter=order, limit=limit, offset=offset)
-            yield from page
-            offset += len(page)
-            total = getattr(page, "total_count", 0)
-            if not page or len(page) < limit or offset >= total:
-                return
+
+        def page_at(offset: int, client=None):
+            return self.call("Account", method, mask=mask, filter=order, limit=limit, offset=offset, client=client)
+
+        first = page_at(0, self._thread_client())
+        yield from first
+        total = getattr(first, "total_count", 0)
+        if not first or len(first) < limit or len(first) >= total:
+            return
+        offsets = list(range(len(first), total, limit))
+        workers = max(1, min(settings.SOFTLAYER_PARALLEL_PAGES, len(offsets)))
+        if workers == 1:
+            for offset in offsets:
+                yield from page_at(offset, self._thread_client())
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="softlayer-page") as pool:
+            for page in pool.map(lambda offset: page_at(offset, self._thread_client()), offsets):
+                yield from page
 
     def get_device(self, kind: str, provider_id: int, mask: str | None = None) -> dict:
         return self.call(_SERVICES[kind], "getObject", id=provider_id,

@@ -101,6 +101,15 @@ def _one_sync_writes_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK_ID])
 
 
+def _both_lists(gateway: Gateway) -> list[tuple[str, list[dict]]]:
+    """Virtual servers and bare metal read at the same time (each paged concurrently too)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="softlayer-list") as pool:
+        lists = pool.map(lambda kind: (kind, list(gateway.iter_devices(kind))), (VIRTUAL, BARE_METAL))
+        return list(lists)
+
+
 def sync_devices(gateway: Gateway | None = None) -> InventorySync:
     """Mirror the account's devices: create new ones, update changed ones, mark vanished ones.
 
@@ -112,7 +121,7 @@ def sync_devices(gateway: Gateway | None = None) -> InventorySync:
     run = InventorySync(started_at=timezone.now())
     try:
         remote = {(kind, int(item["id"])): device_fields(kind, item)
-                  for kind in (VIRTUAL, BARE_METAL) for item in gateway.iter_devices(kind)}
+                  for kind, items in _both_lists(gateway) for item in items}
     except ProviderError as exc:
         run.api_calls, run.error, run.finished_at = gateway.calls, exc.message, timezone.now()
         run.save()

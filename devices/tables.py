@@ -1,6 +1,6 @@
 import django_tables2 as tables
 from django.core.paginator import Paginator
-from django.template.loader import render_to_string
+from django.utils.html import format_html
 
 from .models import Device
 
@@ -13,8 +13,8 @@ class BadgeColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value, record, bound_column):
-        raw = getattr(record, bound_column.accessor)
-        return render_to_string("devices/_badge.html", {"value": raw, "label": value})
+        """The markup of devices/_badge.html, without a template render per cell (50 a page)."""
+        return format_html('<span class="badge badge-{}">{}</span>', getattr(record, bound_column.accessor), value)
 
 
 class DeviceTable(tables.Table):

@@ -260,6 +260,8 @@ SOFTLAYER_PAGE_TIMEOUT = env.float("SOFTLAYER_PAGE_TIMEOUT", default=5.0)
 # The real API allows 50 requests a second per user; the gateway keeps under it.
 SOFTLAYER_MAX_REQUESTS_PER_SECOND = env.float("SOFTLAYER_MAX_REQUESTS_PER_SECOND", default=40.0)
 SOFTLAYER_PAGE_SIZE = env.int("SOFTLAYER_PAGE_SIZE", default=250)
+# Pages of a list fetched at once after the first (each request still within the rate limit).
+SOFTLAYER_PARALLEL_PAGES = env.int("SOFTLAYER_PARALLEL_PAGES", default=4)
 
 LOGGING = {
     "version": 1,
