@@ -35,6 +35,7 @@ test-busy: setup
 bench: setup
 	@printf '# Benchmarks\n\n`make bench` on %s, %s cores, %s.\n\n' "$$(date -u +%Y-%m-%d)" "$$(nproc)" "$$(uname -sr)" > bench/results.md
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/list_bench.py
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/rescue_bench.py
 	@echo "Written to bench/results.md"
