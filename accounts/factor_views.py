@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
-from . import factors
+from . import factors, policy
 
 
 def _safe_next(request, default: str) -> str:
@@ -107,9 +107,12 @@ def factor_remove(request, kind: str, pk: int):
         return step_up_redirect(request, reverse("security"))
     if not factors.remove(request.user, kind, pk):
         raise Http404("You have no such second factor (it may have been removed already).")
-    messages.success(request, "Removed." + ("" if factors.has_second_factor(request.user)
-                                            else " You have no second factor now: signing in asks only for "
-                                                 "your password."))
+    if factors.has_second_factor(request.user):
+        messages.success(request, "Removed.")
+    elif policy.second_factor_required(request.user):
+        messages.warning(request, "Removed. Your account owner requires a second factor: add another to go on.")
+    else:
+        messages.success(request, "Removed. You have no second factor now: signing in asks only for your password.")
     return redirect("security")
 
 

@@ -161,7 +161,7 @@ MODELS = {"totp": TOTPDevice, "passkey": WebAuthnCredential, "recovery": StaticD
 
 def owns(user, kind: str, device_id: int) -> bool:
     model = MODELS.get(kind)
-    return bool(model and model.objects.filter(user=user, pk=device_id).exists())
+    return bool(model and model.objects.filter(user=user, pk=device_id, confirmed=True).exists())
 
 
 def remove(user, kind: str, device_id: int) -> bool:
@@ -170,21 +170,25 @@ def remove(user, kind: str, device_id: int) -> bool:
     model = MODELS.get(kind)
     if model is None:
         return False
+    codes_too = False
     with transaction.atomic():
-        deleted, _ = model.objects.filter(user=user, pk=device_id).delete()
+        deleted, _ = model.objects.filter(user=user, pk=device_id, confirmed=True).delete()
         if deleted and not TOTPDevice.objects.filter(user=user, confirmed=True).exists() \
                 and not WebAuthnCredential.objects.filter(user=user, confirmed=True).exists():
-            StaticDevice.objects.filter(user=user).delete()
+            codes_too = bool(StaticDevice.objects.filter(user=user).delete()[0]) and kind != "recovery"
     if deleted:
-        record("auth.second_factor.remove", "succeeded", detail={"kind": kind, "user": user.username})
+        record("auth.second_factor.remove", "succeeded",
+               detail={"kind": kind, "user": user.username, "recovery_codes_removed_too": codes_too})
     return bool(deleted)
 
 
 def remove_all(user) -> int:
     """Every factor of `user` (a manager's reset for someone who lost their phone)."""
     with transaction.atomic():
-        count = sum(model.objects.filter(user=user).delete()[0]
-                    for model in (TOTPDevice, WebAuthnCredential, StaticDevice))
+        count = sum(model.objects.filter(user=user, confirmed=True).count()
+                    for model in (TOTPDevice, WebAuthnCredential, StaticDevice))  # factors, not codes
+        for model in (TOTPDevice, WebAuthnCredential, StaticDevice):
+            model.objects.filter(user=user).delete()
     return count
 
 
@@ -206,12 +210,15 @@ def verify_code(request, code: str, *, purpose: str) -> None:
                           if entered else "Enter a code.")
     waits = []
     for device in devices:
-        allowed, info = device.verify_is_allowed()
+        with transaction.atomic():  # the check and the failure count as one step, however many tries at once
+            device = type(device).objects.select_for_update().get(pk=device.pk)
+            allowed, info = device.verify_is_allowed()
+            matched = allowed and device.verify_token(entered)
         if not allowed:
             if info and info.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
                 waits.append(info["locked_until"])
             continue
-        if device.verify_token(entered):
+        if matched:
             _mark_verified(request, device)
             left = device.token_set.count() if kind == "recovery" else None
             record("auth.second_factor", "succeeded",

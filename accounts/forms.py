@@ -82,6 +82,12 @@ class TwoFactorRuleForm(forms.Form):
     capabilities = forms.MultipleChoiceField(choices=[(c.key, c.name) for c in CAPABILITIES], required=False,
                                              widget=forms.CheckboxSelectMultiple)
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("applies_to") == TwoFactorRule.AppliesTo.CAPABILITIES and not cleaned.get("capabilities"):
+            raise forms.ValidationError("Tick at least one permission whose holders need a second factor.")
+        return cleaned
+
 
 class GroupMappingForm(forms.Form):
     group = forms.CharField(max_length=150, strip=True, help_text="The group's name exactly as the provider sends it.")

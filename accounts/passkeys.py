@@ -17,6 +17,16 @@ from . import factors
 
 
 class PortalWebAuthnHelper(WebAuthnHelper):
+    def create_credential(self, user, response, parsed_credential, original_data):
+        """A name a person can tell apart in their list: the kind of key and when it was added."""
+        from django.utils import timezone
+
+        device = super().create_credential(user, response, parsed_credential, original_data)
+        kind = "Security key" if "usb" in (device.transports or []) or "nfc" in (device.transports or []) \
+            else "Passkey"
+        device.name = f"{kind} added {timezone.now():%Y-%m-%d %H:%M} UTC"
+        return device
+
     def get_allowed_origins(self) -> list[str]:
         """PASSKEY_ORIGINS, plus this site's own origin when its host is the relying party's: the
         host was already checked against ALLOWED_HOSTS, and the browser binds the passkey to it."""

@@ -8,7 +8,11 @@ from . import lockout
 
 
 def logged_in(sender, request, user, **kwargs) -> None:
-    record("auth.login", "succeeded", request=request, actor=user, target=user)
+    from . import factors
+
+    pending = factors.has_second_factor(user)  # the password step: the second factor's row follows
+    record("auth.login", "succeeded", request=request, actor=user, target=user,
+           detail={"second_factor": "pending"} if pending else None)
     if request is not None and hasattr(request, "session"):
         request.session["login_at"] = request.session["seen_at"] = time.time()  # the session timeouts count from here
 

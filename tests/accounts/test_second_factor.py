@@ -144,8 +144,11 @@ def test_own_factors_change_only_after_a_fresh_proof(settings):
     forged = client.post(reverse("factor_remove", args=["totp", theirs.pk]))
     assert forged.status_code == 404 and TOTPDevice.objects.filter(pk=theirs.pk, user=other).exists()
     assert client.post(reverse("factor_remove", args=["nonsense", 1])).status_code == 404
+    client.get(reverse("authenticator_add"))  # a new QR code: a pending authenticator, not a factor yet
+    pending = TOTPDevice.objects.get(user__username="pat", confirmed=False)
+    assert client.post(reverse("factor_remove", args=["totp", pending.pk])).status_code == 404
     assert client.post(reverse("factor_remove", args=["totp", device.pk])).status_code == 302
-    assert not TOTPDevice.objects.filter(user__username="pat").exists()
+    assert not TOTPDevice.objects.filter(user__username="pat", confirmed=True).exists()
     assert "None yet" in client.get(reverse("security")).content.decode()  # recovery codes went with it
 
 
@@ -235,6 +238,7 @@ def test_a_manager_removes_the_factors_of_someone_who_lost_their_phone():
     manager = password_only("manager")
     detail = manager.get(reverse("accounts:detail", args=[target.pk])).content.decode()
     assert "authenticator app" in detail and "10 recovery codes" in detail
-    assert manager.post(reverse("accounts:second_factor_reset", args=[target.pk])).status_code == 302
+    done = manager.post(reverse("accounts:second_factor_reset", args=[target.pk]), follow=True)
+    assert "removed (2)" in done.content.decode()  # the app and the set of recovery codes: two factors
     assert password_only("sam").get("/devices/").status_code == 200
     assert stuck.get("/devices/").status_code == 302 and not re.search(r"second", stuck.get("/devices/")["Location"])
