@@ -5,7 +5,7 @@
 Builds two scratch databases (SQLite, or PostgreSQL when BENCH_DATABASE_URL names a server: two
 databases are made there), one per size, then measures each page in its own process, the sizes
 alternated over three rounds; prints the median of each and the ratio big / small.
-Each figure inside a round is itself the median of 5 requests after a warm-up request.
+Each figure inside a round is itself the median of 9 requests after 3 warm-up requests.
 """
 
 import argparse
@@ -121,7 +121,7 @@ def main() -> None:
     table = Table("Audit review: small trail (A) and big trail (B)",
                   f"SQLite; {small['events']:,.0f} / {big['events']:,.0f} events, {small['operations']:,.0f} / "
                   f"{big['operations']:,.0f} operations; median of 3 rounds (sizes alternated), each the median "
-                  "of 5 requests after a warm-up.")
+                  "of 9 requests after 3 warm-up requests.")
     goals = {"log date range (one day)": 1.5, "log rare text": 2.0, "past rescues first page": 1.5,
              "past rescues deep page": 1.5, "past rescues last page": 1.5, "log newest page": 1.5}
     for name, goal in goals.items():

@@ -30,9 +30,11 @@ def median_of(runs: list[dict]) -> dict:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-def timed(function: Callable[[], object], repeat: int = 5) -> float:
-    """Median seconds of `repeat` calls, after one call to warm caches."""
-    function()
+def timed(function: Callable[[], object], repeat: int = 9, warmup: int = 3) -> float:
+    """Median seconds of `repeat` calls, after `warmup` calls (templates, URL resolvers and
+    connections are made on the first ones)."""
+    for _ in range(warmup):
+        function()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -3,8 +3,8 @@
     .venv/bin/python bench/list_bench.py [--small 100] [--big 10000]
 
 Two scratch SQLite databases, one per size; each measured in its own process, the sizes
-alternated over three rounds, the median kept. Each figure in a round is the median of 5
-requests (as the owner, 25 rows a page) after a warm-up; the device page makes no SoftLayer call.
+alternated over three rounds, the median kept. Each figure in a round is the median of 9
+requests (as the owner, 25 rows a page) after 3 warm-up requests; the device page makes no SoftLayer call.
 """
 
 import argparse
@@ -100,7 +100,7 @@ def main() -> None:
                               lambda: in_subprocess("list_bench.py", "--measure", dirs["big"]))
     table = Table("Device List and device page: small account (A) and big account (B)",
                   f"SQLite; {small['devices']:,.0f} / {big['devices']:,.0f} devices; the owner, 25 rows a page; "
-                  "median of 3 rounds (sizes alternated), each the median of 5 requests after a warm-up. "
+                  "median of 3 rounds (sizes alternated), each the median of 9 requests after 3 warm-up requests. "
                   f"Requests a second for one process: {1 / big['Device List, full page']:.0f} full pages, "
                   f"{1 / big['Device List, htmx partial (filter + sort)']:.0f} partials at the big size.")
     for name in ("Device List, full page", "Device List, htmx partial (filter + sort)", "device page"):
