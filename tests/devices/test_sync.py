@@ -112,3 +112,21 @@ def test_api_calls_grow_only_with_pages(make_simulator, settings, devices):
     expected = max(1, math.ceil(guests / 250)) + max(1, math.ceil(hardware / 250))
     assert run.total == devices
     assert run.api_calls == sim.total_calls() == expected
+
+
+def test_pages_fetched_at_once_give_every_device_once_even_when_one_page_fails(make_simulator, settings):
+    sim = make_simulator(devices=300, seed=8, latency_ms=5)
+    sim.point_settings_here(settings)
+    settings.SOFTLAYER_PAGE_SIZE = 10
+    settings.SOFTLAYER_PARALLEL_PAGES = 1
+    one_at_a_time = sync_devices()
+    seen_alone = set(Device.objects.values_list("kind", "provider_id", "fqdn"))
+    Device.objects.all().delete()
+
+    settings.SOFTLAYER_PARALLEL_PAGES = 4
+    sim.inject("http_500", method="SoftLayer_Account::getVirtualGuests", count=2)  # two pages answer 500 once
+    at_once = sync_devices()
+
+    assert at_once.total == one_at_a_time.total == 300
+    assert set(Device.objects.values_list("kind", "provider_id", "fqdn")) == seen_alone
+    assert at_once.api_calls == one_at_a_time.api_calls + 2  # only the two failed pages were asked again

@@ -227,3 +227,15 @@ def test_a_viewer_is_offered_only_the_locations_of_their_devices(client):
     assert "sao01" not in page and "Sao Paulo 1" not in page
     forged = client.get(reverse("devices:list"), {"datacenter": "sao01"}).content.decode()
     assert "Sao Paulo 1" not in forged  # the forged location lists nothing of it
+
+
+def test_the_device_page_asks_the_policy_about_the_device_once(client, settings):
+    settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
+    device = DeviceFactory()
+    client.force_login(grant(UserFactory(), devices=[device], roles=["Operator"]))
+    client.get(reverse("devices:detail", args=[device.pk]))  # warm the session
+    with CaptureQueriesContext(connection) as page:
+        assert client.get(reverse("devices:detail", args=[device.pk])).status_code == 200
+    visibility = [q["sql"] for q in page.captured_queries if 'INNER JOIN "accounts_user_devices"' in q["sql"]]
+    # one to open the page (404 if not visible) and one for all the actions it offers, not one per action
+    assert 1 <= len(visibility) <= 2, visibility
