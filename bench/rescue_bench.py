@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/rescue_bench.py [--time-scale 0.02] [--parallel 20]
 
-Starts its own embedded Redis, simulator and one RQ worker (with scheduler), as `make run` does,
+Starts its own embedded Redis, simulator and RQ_WORKERS workers (with the scheduler), as `make run` does,
 on a scratch SQLite database, with the settings a user gets (printed). Three rounds, each of one
 rescue and of --parallel rescues at once (order alternated, fresh devices each time); the median
 of each, as a ratio to the transaction time the simulator plays.
@@ -55,8 +55,9 @@ def main() -> None:
            "SOFTLAYER_API_KEY": API_KEY}
     settings.SOFTLAYER_ENDPOINT_URL, settings.SOFTLAYER_USERNAME, settings.SOFTLAYER_API_KEY = (
         sim.url, USERNAME, API_KEY)
-    worker = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--with-scheduler"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "rqworker", *settings.WORKER_QUEUES,
+                                 "--with-scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(max(1, settings.RQ_WORKERS))]  # as `make run` starts them
     try:
         sync_devices()
         from accounts.services import ensure_account_owner
@@ -91,13 +92,15 @@ def main() -> None:
 
         one, many = side_by_side(one_rescue, many_rescues)
     finally:
-        worker.terminate()
-        worker.wait()
+        for worker in workers:
+            worker.terminate()
+            worker.wait()
         sim.stop()
         redis_process.terminate()
 
     table = Table("Rescues, Yes to 'in rescue' (B), against the simulator's own transaction time (A)",
-                  f"One worker with its scheduler (as `make run`); OPERATION_POLL_SECONDS="
+                  f"RQ_WORKERS={settings.RQ_WORKERS} on queues {', '.join(settings.WORKER_QUEUES)} (as `make run`); "
+                  f"OPERATION_POLL_SECONDS="
                   f"{settings.OPERATION_POLL_SECONDS:g}, SOFTLAYER_MAX_REQUESTS_PER_SECOND="
                   f"{settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND:g}; simulator time scale {args.time_scale:g}, "
                   f"25 ms per request; median of 3 rounds, one and {args.parallel} alternated, fresh devices.")

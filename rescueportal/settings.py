@@ -239,7 +239,11 @@ STORAGES = {
 # --- Redis and RQ -------------------------------------------------------------------------
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}"
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# Progress polls have a queue of their own, taken first by every worker, so that they never wait
+# behind a burst of submits; `make run` starts RQ_WORKERS workers on both.
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("poll", "default")}
+WORKER_QUEUES = ("poll", "default")
+RQ_WORKERS = env.int("RQ_WORKERS", default=3)
 # The worker class resumes orphaned operations when a worker starts (workflows.worker).
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
 RQ_MAINTENANCE_SECONDS = env.int("RQ_MAINTENANCE_SECONDS", default=30)

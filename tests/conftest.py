@@ -28,7 +28,7 @@ def redis_url(tmp_path_factory):
         workdir = tmp_path_factory.mktemp("redis")
         process = embedded_redis.start(workdir / "redis.sock", workdir)
         url = f"unix://{workdir / 'redis.sock'}"
-    django_settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}}
+    django_settings.RQ_QUEUES = {name: {"URL": url, "DEFAULT_TIMEOUT": 600} for name in django_settings.WORKER_QUEUES}
     redis.Redis.from_url(url).flushdb()
     yield url
     if process:

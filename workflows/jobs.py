@@ -21,7 +21,7 @@ from . import services
 from .failpoints import crash_point
 from .locks import SubmitLock
 from .models import Operation
-from .queue import RETRY, _queue
+from .queue import RETRY, _queue, poll_queue
 from .queue import submit_job as _enqueue_submit_job
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ def schedule_poll(delay: float | None = None) -> bool:
     if not connection.set(POLL_LOCK, "1", nx=True, ex=max(5, int(max(delay, settings.OPERATION_POLL_SECONDS) * 5))):
         return False
     if delay > 0:
-        _queue().enqueue_in(timedelta(seconds=delay), poll_operations, retry=RETRY)
+        poll_queue().enqueue_in(timedelta(seconds=delay), poll_operations, retry=RETRY)
     else:
-        _queue().enqueue(poll_operations, retry=RETRY)
+        poll_queue().enqueue(poll_operations, retry=RETRY)
     return True
 
 

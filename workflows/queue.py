@@ -18,6 +18,11 @@ def _queue():
     return django_rq.get_queue("default")
 
 
+def poll_queue():
+    """Polls only: every worker takes this queue first (settings.WORKER_QUEUES)."""
+    return django_rq.get_queue("poll")
+
+
 # A job that hit a database or Redis error is tried again by RQ; the operation row decides what is left to do.
 RETRY = Retry(max=5, interval=[1, 3, 10, 30, 60])
 

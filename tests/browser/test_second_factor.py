@@ -14,6 +14,7 @@ from tests.browser.test_device_list import log_in
 from tests.browser.test_passwords import sign_in
 
 pytestmark = pytest.mark.browser
+CEREMONY = 30_000  # ms: a passkey ceremony is two requests and a page load, slow on a busy machine
 
 
 def app_code(secret: str, steps_ahead: int = 0) -> str:
@@ -59,13 +60,13 @@ def test_authenticator_app_then_passkey_then_sign_in_with_each(page, portal):
     expect(page.locator("table.plain")).to_contain_text("Authenticator app")
 
     page.click("#passkey-register-button")  # just proved a factor: no confirmation asked
-    expect(page.locator("table.plain")).to_contain_text("Passkey")
+    expect(page.locator("table.plain")).to_contain_text("Passkey", timeout=CEREMONY)
 
     log_out(page)
     sign_in(page, portal, user, password)
     expect(page.locator("h1")).to_have_text("Second step of signing in")
     page.click("#passkey-verification-button")
-    expect(page.locator("h1")).to_have_text("Device List")
+    expect(page.locator("h1")).to_have_text("Device List", timeout=CEREMONY)
 
     log_out(page)
     sign_in(page, portal, user, password)
@@ -87,7 +88,7 @@ def test_the_owner_requires_a_second_factor_of_everyone(browser, page, portal):
 
     page.goto(portal.url + "account/security/")
     page.click("#passkey-register-button")
-    expect(page.locator("#recovery-codes li")).to_have_count(10)  # a first factor brings recovery codes
+    expect(page.locator("#recovery-codes li")).to_have_count(10, timeout=CEREMONY)  # a first factor brings codes
     page.click("nav >> text=Manage Users")
     page.check("input[value=everyone]")
     page.click("button:has-text('Save rule')")

@@ -48,14 +48,14 @@ def test_a_mapped_group_signs_in_and_an_unmapped_one_is_told_why(browser, page, 
     carol = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     carol.goto(sso_portal.url)
     at_provider(carol, "carol", "pw-carol-1")
-    expect(carol.locator("h1")).to_have_text("Device List")
+    expect(carol.locator("h1")).to_have_text("Device List", timeout=30_000)  # the code exchange: two processes
     expect(carol.locator("table.devices tbody tr")).to_have_count(1)  # the one device of the mapping
     expect(carol.locator(".who")).to_contain_text("carol")
 
     dave = browser.new_context().new_page()
     dave.goto(sso_portal.url)
     at_provider(dave, "dave", "pw-dave-1")
-    expect(dave).to_have_url(re.compile(r"/login/"))
+    expect(dave).to_have_url(re.compile(r"/login/"), timeout=30_000)
     expect(dave.locator(".messages")).to_contain_text("None of your groups")
     carol.context.close()
     dave.context.close()

@@ -19,7 +19,7 @@ from workflows.models import Operation
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.reliability]
 HORSE_DIED = "Work-horse terminated unexpectedly"
-LISTENING = "Listening on default"
+LISTENING = "Listening on poll, default"
 
 
 @pytest.mark.parametrize("point, state_left", [

@@ -77,7 +77,8 @@ def test_crash_between_commit_and_enqueue(sim, guest, tmp_path):
 def test_redis_down_when_asked_still_records_the_request(sim, guest, settings, tmp_path):
     """Yes with Redis unreachable: the operation is kept and shown as requested, and runs once Redis is back."""
     real = settings.RQ_QUEUES
-    settings.RQ_QUEUES = {"default": {"URL": f"unix://{tmp_path / 'nothing-here.sock'}", "DEFAULT_TIMEOUT": 600}}
+    settings.RQ_QUEUES = {name: {"URL": f"unix://{tmp_path / 'nothing-here.sock'}", "DEFAULT_TIMEOUT": 600}
+                          for name in settings.WORKER_QUEUES}
     client = Client()
     client.force_login(OwnerFactory())
 
@@ -100,7 +101,7 @@ def test_redis_restarted_with_an_operation_in_flight(sim, guest, settings, tmp_p
     socket, workdir = tmp_path / "r.sock", tmp_path / "redis"
     server = embedded_redis.start(socket, workdir)
     url = f"unix://{socket}"
-    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}}
+    settings.RQ_QUEUES = {name: {"URL": url, "DEFAULT_TIMEOUT": 600} for name in settings.WORKER_QUEUES}
     worker = start_worker(tmp_path / "worker.log", REDIS_URL=url)
     try:
         op = wait_for(services.request_operation(OwnerFactory(), guest, Operation.Kind.RESCUE), "powering_down")
@@ -127,7 +128,7 @@ def test_a_worker_busy_when_redis_dies_waits_for_it_and_carries_on(sim, guest, s
     socket, workdir, log = tmp_path / "r.sock", tmp_path / "redis", tmp_path / "worker.log"
     server = embedded_redis.start(socket, workdir)
     url = f"unix://{socket}"
-    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 600}}
+    settings.RQ_QUEUES = {name: {"URL": url, "DEFAULT_TIMEOUT": 600} for name in settings.WORKER_QUEUES}
     # the job is busy in the submit when Redis goes
     sim.inject("latency", method="SoftLayer_Virtual_Guest::executeRescueLayer", seconds=3)
     worker = start_worker(log, REDIS_URL=url)

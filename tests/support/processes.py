@@ -43,7 +43,8 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subprocess.Popen:
     """A live RQ worker (the portal's worker class) as `make run` starts it, on the test database."""
-    command = [sys.executable, MANAGE, "rqworker", "default"] + (["--with-scheduler"] if scheduler else [])
+    command = [sys.executable, MANAGE, "rqworker", *settings.WORKER_QUEUES]
+    command += ["--with-scheduler"] if scheduler else []
     defaults = {"OPERATION_POLL_SECONDS": "0.3", "SOFTLAYER_RETRY_BACKOFF_SECONDS": "0.05",
                 "SOFTLAYER_SUBMIT_SETTLE_SECONDS": "5",
                 "RQ_MAINTENANCE_SECONDS": "2"}
@@ -59,7 +60,7 @@ def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subproce
 
 def run_worker_burst(timeout: float = 120) -> subprocess.CompletedProcess:
     """A real RQ worker process that works the queue empty, then exits."""
-    return subprocess.run([sys.executable, MANAGE, "rqworker", "default", "--burst"], env=child_env(),
+    return subprocess.run([sys.executable, MANAGE, "rqworker", *settings.WORKER_QUEUES, "--burst"], env=child_env(),
                           capture_output=True, text=True, timeout=timeout, check=True)
 
 

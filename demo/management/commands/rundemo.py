@@ -104,7 +104,9 @@ class Command(BaseCommand):
             self.stderr.write(f"First inventory sync failed: {exc.message} (the worker will retry on schedule)")
         people = seed_users(settings.VAR_DIR)
 
-        self._manage("worker", "rqworker", "default", "--with-scheduler")
+        for number in range(1, max(1, settings.RQ_WORKERS) + 1):  # one scheduler runs at a time (RQ's lock)
+            self._manage("worker" if number == 1 else f"worker {number}", "rqworker", *settings.WORKER_QUEUES,
+                         "--with-scheduler")
         self._manage("cron", "rqcron", "rescueportal.cron")
         web = self._spawn("web", [
             sys.executable, "-m", "gunicorn", "rescueportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
