@@ -188,6 +188,17 @@ def report_observation(device_id: int, seen_at, **fields) -> bool:
     return Device.objects.filter(pk=device_id).exclude(newer_recorded).update(observed_at=seen_at, **fields) > 0
 
 
+def report_observations(seen_at, transactions: list[tuple[int, str]]) -> None:
+    """Many looks begun at `seen_at` (a poll tick): each device's transaction status, one UPDATE per
+    distinct status, with the same rule as `report_observation`."""
+    by_status: dict[str, list[int]] = {}
+    for device_id, status in transactions:
+        by_status.setdefault(status, []).append(device_id)
+    for status, ids in by_status.items():
+        Device.objects.filter(pk__in=ids).exclude(observed_at__gt=seen_at).update(
+            observed_at=seen_at, provider_transaction=status)
+
+
 def report_status(device_id: int, status: str, **fields) -> None:
     """An operation's news about its device (requested, done, failed): the newest fact there is."""
     Device.objects.filter(pk=device_id).update(status=status, observed_at=timezone.now(), **fields)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import policy
 from devices import provider
+from devices import services as inventory
 
 from . import services
 from .failpoints import crash_point
@@ -194,6 +195,7 @@ def poll_operations() -> dict:
                     services.note_provider_problem(op, exc.message)
             continue
         crash_point("during_poll")
+        unchanged: list[tuple[int, str]] = []
         for op in ops:
             if services.expire_if_stuck(op):  # a transaction that never ends must not hold forever
                 continue
@@ -201,7 +203,8 @@ def poll_operations() -> dict:
             if row is None:
                 _look_directly(op, gateway)
             else:
-                services.apply_progress(op, row, seen_at)
+                services.apply_progress(op, row, seen_at, unchanged=unchanged)
+        inventory.report_observations(seen_at, unchanged)  # the looks that changed no operation, in bulk
     still = Operation.objects.filter(state__in=Operation.IN_FLIGHT_STATES).exists()
     if still:
         schedule_poll()

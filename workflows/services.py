@@ -189,10 +189,12 @@ def provider_took_it(op: Operation, remote: dict) -> bool:
     return progress.provider_took_it(remote, op.submit_started_at)
 
 
-def apply_progress(op: Operation, remote: dict, seen_at=None) -> None:
+def apply_progress(op: Operation, remote: dict, seen_at=None, unchanged: list | None = None) -> None:
     """One look at the device (begun at `seen_at`): phase, the provider's status and estimate, or completion.
 
     `remote` is the device as SoftLayer showed it; a device SoftLayer says is gone is `device_gone`'s work.
+    A look that changes nothing of the operation writes nothing to it; its observation of the device
+    is appended to `unchanged` (device id, status) for the caller to record in bulk, or written now.
     """
     seen_at = seen_at or timezone.now()
     reading = progress.read(op.device.kind, remote, progress.Memory(
@@ -206,15 +208,23 @@ def apply_progress(op: Operation, remote: dict, seen_at=None) -> None:
                      "console, then try again.")
         return None
     changed = reading.state != op.state
-    op.state, op.provider_status = reading.state, reading.provider_status
-    op.saw_transaction, op.saw_power_off, op.provider_problem = True, reading.saw_power_off, ""
-    op.provider_transaction_id = reading.transaction_id
-    op.provider_estimate_seconds = reading.estimate_seconds or op.provider_estimate_seconds
+    fields = {"state": reading.state, "provider_status": reading.provider_status, "saw_transaction": True,
+              "saw_power_off": reading.saw_power_off, "provider_problem": "",
+              "provider_transaction_id": reading.transaction_id,
+              "provider_estimate_seconds": reading.estimate_seconds or op.provider_estimate_seconds}
+    if all(getattr(op, name) == value for name, value in fields.items()):
+        if unchanged is None:
+            inventory.report_observation(op.device_id, seen_at, provider_transaction=reading.provider_status)
+        else:
+            unchanged.append((op.device_id, reading.provider_status))
+        return None
     with transaction.atomic():
-        if not Operation.objects.filter(pk=op.pk, state__in=Operation.IN_FLIGHT_STATES).exists():
-            return None  # another job ended it meanwhile
-        _save(op, "state", "provider_status", "provider_estimate_seconds", "saw_transaction", "saw_power_off",
-              "provider_transaction_id", "provider_problem")
+        # compare-and-set: another job may have ended it meanwhile
+        if not Operation.objects.filter(pk=op.pk, state__in=Operation.IN_FLIGHT_STATES).update(
+                **fields, updated_at=timezone.now()):
+            return None
+        for name, value in fields.items():
+            setattr(op, name, value)
         inventory.report_observation(op.device_id, seen_at, provider_transaction=reading.provider_status)
         if changed:
             _audit(op, "requested", step=reading.state)
