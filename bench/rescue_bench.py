@@ -49,7 +49,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     redis_process = embedded_redis.start(socket, workdir)
-    sim = SimulatorProcess(devices=max(200, 8 * (args.parallel + 1)), seed=2, time_scale=args.time_scale,
+    sim = SimulatorProcess(devices=max(200, 16 * (args.parallel + 1)), seed=2, time_scale=args.time_scale,
                            latency_ms=25)  # enough Linux virtual servers for fresh ones each round
     env = {**os.environ, "SOFTLAYER_ENDPOINT_URL": sim.url, "SOFTLAYER_USERNAME": USERNAME,
            "SOFTLAYER_API_KEY": API_KEY}
@@ -91,6 +91,26 @@ def main() -> None:
             return {"s": max(took), "median": sorted(took)[len(took) // 2]}
 
         one, many = side_by_side(one_rescue, many_rescues)
+
+        def tick_queries(count: int) -> dict:
+            """SQL queries of one poll tick with `count` rescues submitted and in flight."""
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            from workflows import jobs
+
+            ops = [services.request_operation(owner, next(fresh), Operation.Kind.RESCUE) for _ in range(count)]
+            deadline = time.monotonic() + 60
+            while Operation.objects.filter(pk__in=[o.pk for o in ops], state__in=Operation.IN_FLIGHT_STATES).count() \
+                    < count and time.monotonic() < deadline:
+                time.sleep(0.02)
+            with CaptureQueriesContext(connection) as tick:
+                jobs.poll_operations()
+            while Operation.objects.filter(pk__in=[o.pk for o in ops], state__in=Operation.IN_FLIGHT_STATES).exists():
+                time.sleep(0.1)  # let them finish before the next measure
+            return {"queries": len(tick)}
+
+        ticks_one, ticks_many = side_by_side(lambda: tick_queries(1), lambda: tick_queries(args.parallel))
     finally:
         for worker in workers:
             worker.terminate()
@@ -109,6 +129,8 @@ def main() -> None:
               goal=round(goal_one, 2))
     table.add(f"{args.parallel} at once, the last", "transaction", provider_seconds, "Yes to in rescue", many["s"],
               unit="s", goal=1.5)
+    table.add(f"one poll tick, SQL queries at 1 and at {args.parallel} in flight", "1 in flight",
+              ticks_one["queries"], f"{args.parallel} in flight", ticks_many["queries"], unit="queries", goal=1.5)
     print(table.markdown())
     with RESULTS.open("a") as out:
         out.write(table.markdown() + "\n")

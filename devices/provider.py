@@ -10,7 +10,6 @@ can act on. Nothing here writes to the database.
 import random
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -86,23 +85,30 @@ def translate(exc: Exception) -> ProviderError:
 class RateLimiter:
     """Keeps every process of the portal together under SOFTLAYER_MAX_REQUESTS_PER_SECOND.
 
-    SoftLayer counts requests per API user, not per process, so the window is shared in Redis: a
-    sorted set of the last second's requests, checked and added to in one Lua script using Redis's
-    clock. If Redis cannot be reached the process falls back to spacing its own requests.
+    SoftLayer counts requests per API user, not per process, so the pace is kept in Redis: one
+    "next request at" time (the generic cell rate algorithm), checked and moved in one Lua script on
+    Redis's clock. Requests are spaced 1/rate apart with a burst of at most BURST, so no second
+    ever holds more than rate + BURST of them, however many threads and processes ask at once
+    (a window count would let a whole second's budget go at once, and a little delay on the way
+    could bring two of those into one of SoftLayer's seconds). If Redis cannot be reached the
+    process falls back to spacing its own requests.
     """
 
-    KEY = "rescueportal:softlayer:requests"
+    KEY = "rescueportal:softlayer:next-request-at"
+    BURST = 4
     SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - 1000000)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], 2000)
-  return 0
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if due < now then due = now end
+local allowed_at = due - burst
+if allowed_at > now then
+  return allowed_at - now
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2]) + 1000000 - now + 1
+redis.call('SET', KEYS[1], due + interval, 'PX', math.floor((due + interval - now) / 1000) + 2000)
+return 0
 """
 
     def __init__(self) -> None:
@@ -113,17 +119,18 @@ return tonumber(oldest[2]) + 1000000 - now + 1
     def wait(self) -> None:
         rate = settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND
         try:
-            self._wait_shared(int(rate))
+            self._wait_shared(rate)
         except (RedisError, OSError):
             self._wait_local(rate)
 
-    def _wait_shared(self, limit: int) -> None:
+    def _wait_shared(self, rate: float) -> None:
         if self._script is None:
             import django_rq
 
             self._script = django_rq.get_connection("default").register_script(self.SCRIPT)
+        interval = int(1_000_000 / rate)
         while True:
-            wait_us = int(self._script(keys=[self.KEY], args=[limit, uuid.uuid4().hex]))
+            wait_us = int(self._script(keys=[self.KEY], args=[interval, interval * (self.BURST - 1)]))
             if wait_us <= 0:
                 return
             time.sleep(wait_us / 1_000_000)
