@@ -66,7 +66,11 @@ def test_authenticator_app_then_passkey_then_sign_in_with_each(page, portal):
     sign_in(page, portal, user, password)
     expect(page.locator("h1")).to_have_text("Second step of signing in")
     page.click("#passkey-verification-button")
-    expect(page.locator("h1")).to_have_text("Device List", timeout=CEREMONY)
+    said = page.locator("#passkey-verification-status-message")
+    try:
+        expect(page.locator("h1")).to_have_text("Device List", timeout=CEREMONY)
+    except AssertionError as failed:  # say what the page said (the ceremony's own message)
+        raise AssertionError(f"passkey sign-in did not finish: {said.all_inner_texts()}") from failed
 
     log_out(page)
     sign_in(page, portal, user, password)
