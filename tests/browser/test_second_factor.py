@@ -35,6 +35,12 @@ def virtual_authenticator(page):
     return cdp
 
 
+def press_passkey(page, button: str) -> None:
+    """Press as soon as the button shows, as a person would. (Twice, on a busy machine, a press did
+    nothing: the handler needs the translations, which loaded asynchronously; they now load first.)"""
+    page.click(button)
+
+
 def log_out(page) -> None:
     page.click("button:has-text('Log out')")
     expect(page).to_have_url(re.compile(r"/login/"))
@@ -59,13 +65,13 @@ def test_authenticator_app_then_passkey_then_sign_in_with_each(page, portal):
     page.click("text=I have saved them")
     expect(page.locator("table.plain")).to_contain_text("Authenticator app")
 
-    page.click("#passkey-register-button")  # just proved a factor: no confirmation asked
+    press_passkey(page, "#passkey-register-button")  # just proved a factor: no confirmation asked
     expect(page.locator("table.plain")).to_contain_text("Passkey", timeout=CEREMONY)
 
     log_out(page)
     sign_in(page, portal, user, password)
     expect(page.locator("h1")).to_have_text("Second step of signing in")
-    page.click("#passkey-verification-button")
+    press_passkey(page, "#passkey-verification-button")
     said = page.locator("#passkey-verification-status-message")
     try:
         expect(page.locator("h1")).to_have_text("Device List", timeout=CEREMONY)
@@ -91,7 +97,7 @@ def test_the_owner_requires_a_second_factor_of_everyone(browser, page, portal):
     expect(page.locator("main")).to_contain_text("Add your own second factor first")
 
     page.goto(portal.url + "account/security/")
-    page.click("#passkey-register-button")
+    press_passkey(page, "#passkey-register-button")
     expect(page.locator("#recovery-codes li")).to_have_count(10, timeout=CEREMONY)  # a first factor brings codes
     page.click("nav >> text=Manage Users")
     page.check("input[value=everyone]")
