@@ -185,9 +185,8 @@ def remove(user, kind: str, device_id: int) -> bool:
 def remove_all(user) -> int:
     """Every factor of `user` (a manager's reset for someone who lost their phone)."""
     with transaction.atomic():
-        count = sum(model.objects.filter(user=user, confirmed=True).count()
-                    for model in (TOTPDevice, WebAuthnCredential, StaticDevice))  # factors, not codes
-        for model in (TOTPDevice, WebAuthnCredential, StaticDevice):
+        count = sum(model.objects.filter(user=user, confirmed=True).count() for model in MODELS.values())
+        for model in MODELS.values():  # pending authenticators too; a set of recovery codes counts once
             model.objects.filter(user=user).delete()
     return count
 
@@ -199,8 +198,9 @@ def verify_code(request, code: str, *, purpose: str) -> None:
     On success the session counts as verified (django-otp) and fresh (step-up). Raises
     FactorError with what to do next; every try is audited (never the code itself)."""
     user = request.user
-    entered = _digits(code) if TOTP_CODE.match(_digits(code)) else _recovery_form(code)
-    kind = "totp" if TOTP_CODE.match(entered) else "recovery"
+    entered, kind = _digits(code), "totp"
+    if not TOTP_CODE.match(entered):
+        entered, kind = entered.lower()[:16], "recovery"
     devices = [d for d in devices_for_user(user, confirmed=True)
                if isinstance(d, TOTPDevice if kind == "totp" else StaticDevice)]
     if not devices:
@@ -238,7 +238,9 @@ def verify_code(request, code: str, *, purpose: str) -> None:
 
 
 def passkey_verified(request, device) -> None:
-    """Called by the authentication view once the browser's passkey answered."""
+    """Called by the authentication view once the browser's passkey answered (django-otp-webauthn
+    has marked the session verified)."""
+    request.session.cycle_key()  # a new session key after every proof of identity
     mark_fresh(request)
     record("auth.second_factor", "succeeded", detail={"kind": "passkey", "purpose": "passkey"})
 
@@ -266,6 +268,3 @@ def step_up_needed(request) -> bool:
 def _digits(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "")[:64]
 
-
-def _recovery_form(code: str) -> str:
-    return re.sub(r"[\s-]", "", code or "").lower()[:16]

@@ -49,7 +49,7 @@ class SessionTimeoutMiddleware:
         return ""
 
 
-# What a half-signed-in user may still open, per step they owe (accounts.gate decides the step).
+# What a half-signed-in user may still open, per step they owe (`owed_step` below decides the step).
 STEP_URLS = {
     "second_factor": {"second_factor", "logout", "login", "otp_webauthn:credential-authentication-begin",
                       "otp_webauthn:credential-authentication-complete", "otp_webauthn:js-i18n-catalog"},

@@ -68,7 +68,6 @@ class CompleteRegistration(_FreshToRegister, webauthn_views.CompleteCredentialRe
 class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
     def complete_auth(self, device):
         super().complete_auth(device)
-        self.request.session.cycle_key()
         factors.passkey_verified(self.request, device)
 
 

@@ -68,8 +68,7 @@ def two_factor_rule() -> TwoFactorRule:
     return TwoFactorRule.objects.prefetch_related("capabilities").get(pk=1)
 
 
-def two_factor_rule_initial() -> dict:
-    rule = two_factor_rule()
+def two_factor_rule_initial(rule: TwoFactorRule) -> dict:
     return {"applies_to": rule.applies_to, "capabilities": [c.key for c in rule.capabilities.all()]}
 
 

@@ -193,10 +193,19 @@ def reset_second_factors(actor, target: User) -> int:
     return removed
 
 
-def check_may_set_two_factor_rule(actor, detail: dict | None = None) -> None:
+def _owner_only(actor, event: str, reason: str, detail: dict | None = None) -> None:
+    """Settings that reach every user (who needs a second factor, what a provider's group gives)."""
     if not actor.is_account_owner:
-        _refuse(actor, "account.two_factor_rule", "Only the account owner sets who must have a second factor.",
-                detail=detail)
+        _refuse(actor, event, reason, detail=detail)
+
+
+def check_may_set_two_factor_rule(actor, detail: dict | None = None) -> None:
+    _owner_only(actor, "account.two_factor_rule", "Only the account owner sets who must have a second factor.",
+                detail)
+
+
+def check_may_map_groups(actor, detail: dict | None = None) -> None:
+    _owner_only(actor, "sso.mapping", "Only the account owner maps single sign-on groups.", detail)
 
 
 def set_two_factor_rule(actor, applies_to: str, capability_keys: Iterable[str]) -> TwoFactorRule:
@@ -278,8 +287,7 @@ def set_group_mapping(actor, group: str, roles: Iterable[Role], devices: Iterabl
     to people the portal has not met yet."""
     roles, devices = list(roles), list(devices)
     detail = {"group": group, "roles": sorted(r.name for r in roles), "devices": len(devices)}
-    if not actor.is_account_owner:
-        _refuse(actor, "sso.mapping", "Only the account owner maps single sign-on groups.", detail=detail)
+    check_may_map_groups(actor, detail)
     with transaction.atomic():
         mapping, created = GroupMapping.objects.get_or_create(group=group)
         mapping.roles.set(roles)
@@ -289,9 +297,7 @@ def set_group_mapping(actor, group: str, roles: Iterable[Role], devices: Iterabl
 
 
 def delete_group_mapping(actor, mapping_id: int) -> str | None:
-    if not actor.is_account_owner:
-        _refuse(actor, "sso.mapping", "Only the account owner maps single sign-on groups.",
-                detail={"deleted": mapping_id})
+    check_may_map_groups(actor, {"deleted": mapping_id})
     with transaction.atomic():
         mapping = GroupMapping.objects.select_for_update().filter(pk=mapping_id).first()
         if mapping is None:

@@ -93,8 +93,8 @@ def _bad_form(request, form, target: User):
 @manager_only
 def users_list(request):
     return render(request, "accounts/users.html", {
-        "users": selectors.users_list(), "rule": selectors.two_factor_rule(),
-        "rule_form": TwoFactorRuleForm(initial=selectors.two_factor_rule_initial()),
+        "users": selectors.users_list(), "rule": (rule := selectors.two_factor_rule()),
+        "rule_form": TwoFactorRuleForm(initial=selectors.two_factor_rule_initial(rule)),
         "owner_has_factor": request.user.is_account_owner and factors.has_second_factor(request.user)})
 
 
@@ -155,6 +155,13 @@ def _stale_factor(request, event: str, target: User | None, back: str):
     return step_up_redirect(request, back)
 
 
+def _may_change_now(request, target: User, event: str):
+    """The general rules (raises ChangeRefused, audited), then a fresh second factor: None when the
+    change may go on, else the way to the confirmation page."""
+    services.check_may_change(request.user, target, event)
+    return _stale_factor(request, event, target, reverse("accounts:detail", args=[target.pk]))
+
+
 def _change(request, pk: int, event: str, form_class, apply):
     """One user-management POST: the general rules first (a refusal is audited), a fresh second
     factor, then the form, then `apply(target, cleaned_data)`, which returns the message saying
@@ -162,8 +169,7 @@ def _change(request, pk: int, event: str, form_class, apply):
     target = get_object_or_404(User, pk=pk)
     form = form_class(request.POST)
     try:
-        services.check_may_change(request.user, target, event)
-        if stale := _stale_factor(request, event, target, reverse("accounts:detail", args=[target.pk])):
+        if stale := _may_change_now(request, target, event):
             return stale
         if not form.is_valid():
             return _bad_form(request, form, target)
@@ -243,8 +249,7 @@ def password_change(request):
 def user_password_reset(request, pk: int):
     target = get_object_or_404(User, pk=pk)
     try:
-        services.check_may_change(request.user, target, "user.password_reset")
-        if stale := _stale_factor(request, "user.password_reset", target, reverse("accounts:detail", args=[pk])):
+        if stale := _may_change_now(request, target, "user.password_reset"):
             return stale
         one_time = services.reset_password(request.user, target)
     except services.ChangeRefused as error:
@@ -258,9 +263,7 @@ def user_password_reset(request, pk: int):
 def user_second_factor_reset(request, pk: int):
     target = get_object_or_404(User, pk=pk)
     try:
-        services.check_may_change(request.user, target, "user.second_factor.reset")
-        if stale := _stale_factor(request, "user.second_factor.reset", target,
-                                  reverse("accounts:detail", args=[pk])):
+        if stale := _may_change_now(request, target, "user.second_factor.reset"):
             return stale
         removed = services.reset_second_factors(request.user, target)
     except services.ChangeRefused as error:
@@ -295,9 +298,10 @@ def two_factor_rule(request):
 
 def sso_mappings(request):
     """The owner's page: which of the provider's groups give which roles and devices."""
-    if not request.user.is_account_owner:
-        record("sso.mapping", "denied", reason="Only the account owner maps single sign-on groups.")
-        raise PermissionDenied("Only the account owner maps single sign-on groups.")
+    try:
+        services.check_may_map_groups(request.user)
+    except services.ChangeRefused as error:
+        return _refused(request, error)
     form = GroupMappingForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -193,7 +193,7 @@ class Gateway:
         return local.client
 
     def _new_client(self):
-        if not getattr(self, "_own_client", True):
+        if not self._own_client:
             return self.client  # a client given by the caller is the one to use
         return SoftLayer.create_client_from_env(
             username=settings.SOFTLAYER_USERNAME,
