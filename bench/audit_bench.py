@@ -109,17 +109,20 @@ def main() -> None:
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="rp-audit-bench-"))
+    server = os.environ.get("BENCH_DATABASE_URL", "").rstrip("/")
     sides = {}
     for name, events, ops in (("small", args.small, args.rescues_small), ("big", args.big, args.rescues_big)):
         var_dir = workdir / name
         var_dir.mkdir()
-        url = f"sqlite:///{var_dir / 'bench.sqlite3'}"
+        url = fresh_postgres_database(server, f"rp_audit_bench_{name}") if server else \
+            f"sqlite:///{var_dir / 'bench.sqlite3'}"
         in_subprocess("audit_bench.py", "--build", url, str(var_dir), str(events), str(ops))
         sides[name] = (url, str(var_dir))
     small, big = side_by_side(lambda: in_subprocess("audit_bench.py", "--measure", *sides["small"]),
                               lambda: in_subprocess("audit_bench.py", "--measure", *sides["big"]))
     table = Table("Audit review: small trail (A) and big trail (B)",
-                  f"SQLite; {small['events']:,.0f} / {big['events']:,.0f} events, {small['operations']:,.0f} / "
+                  f"{'PostgreSQL' if server else 'SQLite'}; {small['events']:,.0f} / {big['events']:,.0f} events, "
+                  f"{small['operations']:,.0f} / "
                   f"{big['operations']:,.0f} operations; median of 3 rounds (sizes alternated), each the median "
                   "of 9 requests after 3 warm-up requests.")
     goals = {"log date range (one day)": 1.5, "log rare text": 2.0, "past rescues first page": 1.5,
@@ -129,6 +132,16 @@ def main() -> None:
     print(table.markdown())
     with RESULTS.open("a") as out:
         out.write(table.markdown() + "\n")
+
+
+def fresh_postgres_database(server: str, name: str) -> str:
+    """An empty database `name` on the server of BENCH_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432)."""
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
 
 
 if __name__ == "__main__":

@@ -67,6 +67,11 @@ class Device(models.Model):
             models.Index(fields=["kind", "os_family"]),
             models.Index(fields=["status"]),
             models.Index(fields=["power_state"]),
+            # The Device List's default order, its memory sort, and its Location choices (read as
+            # a covering index rather than every row): bench/list_bench.py at 10,000 devices.
+            models.Index(fields=["fqdn", "id"]),
+            models.Index(fields=["memory_mb"]),
+            models.Index(fields=["datacenter", "datacenter_long_name", "vanished_at"]),
         ]
 
     def __str__(self) -> str:

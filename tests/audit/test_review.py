@@ -182,3 +182,33 @@ def test_past_rescues_pages_hold_every_rescue_once_newest_first(auditor_client):
     assert seen == sorted(made, reverse=True)
     back = auditor_client.get(reverse("audit:rescues"), {"after": seen[-20]}).context["page"]
     assert [op.pk for op in back.rows] == seen[-70:-20]  # the newer page before the last one
+
+
+def test_search_is_literal_and_case_insensitive_over_reasons_and_details(auditor_client):
+    """A % or _ typed in the search box is a character, not a wildcard, on either database."""
+    owner = OwnerFactory()
+    for reason, detail in [("Disk at 100% after update", {}), ("disk at 1000 after update", {}),
+                           ("", {"ticket": "CHG_42"}), ("", {"ticket": "CHGx42"})]:
+        record("device.rescue", "requested", actor=owner, reason=reason, detail=detail)
+
+    def found(term):
+        rows = auditor_client.get(reverse("audit:log"), {"q": term}).context["page"].rows
+        return sorted(e.reason or e.detail["ticket"] for e in rows)
+
+    assert found("100%") == ["Disk at 100% after update"]
+    assert found("DISK AT 100") == ["Disk at 100% after update", "disk at 1000 after update"]
+    assert found("chg_42") == ["CHG_42"]
+    assert found("nothing like it") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+def test_on_postgresql_a_search_can_use_the_trigram_index(auditor_client):
+    from audit.selectors import search_text
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # on a small table the planner would rather scan
+        queryset = search_text(AuditEvent.objects.order_by(), "kernel panic")  # the match alone
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "audit_search_trgm_idx" in plan, plan
