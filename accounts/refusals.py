@@ -9,9 +9,10 @@ class Why(StrEnum):
     CONFLICT = "conflict"  # the state of things refuses it now (already running, not in rescue…)
     TOO_SOON = "too_soon"  # asked again before it may be
     UNAVAILABLE = "unavailable"  # a part the portal needs cannot be reached; nothing was done
+    INVALID = "invalid"  # the request itself is not one the page offers (a forged choice)
 
 
-HTTP_STATUS = {Why.NOT_ALLOWED: 403, Why.CONFLICT: 409, Why.TOO_SOON: 429, Why.UNAVAILABLE: 503}
+HTTP_STATUS = {Why.NOT_ALLOWED: 403, Why.CONFLICT: 409, Why.TOO_SOON: 429, Why.UNAVAILABLE: 503, Why.INVALID: 400}
 
 
 class Refused(Exception):

@@ -7,9 +7,10 @@ from devices.jobs import sync_devices_job
 
 cron.register(sync_devices_job, queue_name="default", interval=settings.DEVICE_SYNC_INTERVAL_SECONDS)
 
-from workflows.jobs import reconcile  # noqa: E402
+from workflows.jobs import check_sessions, reconcile  # noqa: E402
 
 cron.register(reconcile, queue_name="default", interval=60)
+cron.register(check_sessions, queue_name="poll", interval=settings.RESCUE_SESSION_CHECK_SECONDS)
 
 from audit.jobs import write_digest_job  # noqa: E402
 

@@ -289,6 +289,17 @@ RECONCILE_QUIET_SECONDS = env.float("RECONCILE_QUIET_SECONDS", default=30.0)
 # How long a confirmation page's Yes stays valid (each Yes can be used once).
 CONFIRMATION_MAX_AGE_MINUTES = env.int("CONFIRMATION_MAX_AGE_MINUTES", default=15)
 REVEAL_REAUTH_MINUTES = env.int("REVEAL_REAUTH_MINUTES", default=10)
+# Rescue sessions end on time: the Yes of Rescue mode / Boot from image picks a limit among these
+# (none above RESCUE_TIME_LIMIT_MAX_MINUTES), counted from when the device gets there. A
+# reminder comes RESCUE_REMINDER_MINUTES before the end (half the limit for short ones); at the end the
+# portal restarts the device (or unloads the image), trying again every AUTO_EXIT_RETRY_SECONDS if refused.
+RESCUE_TIME_LIMIT_CHOICES_MINUTES = [float(m) for m in env.list(
+    "RESCUE_TIME_LIMIT_CHOICES_MINUTES", default=["30", "60", "120", "240", "480"])]
+RESCUE_TIME_LIMIT_DEFAULT_MINUTES = env.float("RESCUE_TIME_LIMIT_DEFAULT_MINUTES", default=60)
+RESCUE_TIME_LIMIT_MAX_MINUTES = env.float("RESCUE_TIME_LIMIT_MAX_MINUTES", default=480)
+RESCUE_REMINDER_MINUTES = env.float("RESCUE_REMINDER_MINUTES", default=10)
+AUTO_EXIT_RETRY_SECONDS = env.float("AUTO_EXIT_RETRY_SECONDS", default=60)
+RESCUE_SESSION_CHECK_SECONDS = env.int("RESCUE_SESSION_CHECK_SECONDS", default=15)
 
 # --- Audit ----------------------------------------------------------------------------------
 # Signed digests of the chain head are written outside the database (CloudTrail's digest files are

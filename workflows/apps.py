@@ -10,6 +10,8 @@ class WorkflowsConfig(AppConfig):
 
         events.register("device.rescue", "device.boot_image", "device.unload_image", "device.restart",
                         "device.credentials.reveal", group="Operations")
+        events.register("rescue_session.reminder", "rescue_session.extend", "rescue_session.back_from_inside",
+                        group="Rescue sessions")
 
         from . import panels
 

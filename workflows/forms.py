@@ -2,6 +2,9 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 
+from .rules import minutes_label
+from .services import default_time_limit, offered_time_limits
+
 _SALT = "workflows.confirmation"
 
 
@@ -26,6 +29,9 @@ class ConfirmForm(forms.Form):
     def __init__(self, *args, user=None, device=None, kind: str = "", subject: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.expected = {"u": getattr(user, "pk", None), "d": getattr(device, "pk", None), "k": kind, "s": subject}
+        if kind in ("rescue", "boot_image"):  # a rescue session ends on time
+            # left out (an older page, a script): the default limit
+            self.fields["time_limit"] = time_limit_field("Time limit", initial=default_time_limit(), required=False)
 
     def clean_confirmation(self) -> str:
         try:
@@ -38,6 +44,25 @@ class ConfirmForm(forms.Form):
         if not isinstance(data, dict) or {k: data.get(k) for k in self.expected} != self.expected:
             raise forms.ValidationError("This confirmation was for another device, action, image or person.")
         return str(data.get("n", ""))
+
+
+def time_limit_field(label: str, initial: float | None = None, required: bool = True) -> forms.TypedChoiceField:
+    """The offered time limits (minutes) as a select; anything else is refused by the field."""
+    return forms.TypedChoiceField(
+        label=label, coerce=float, initial=f"{initial:g}" if initial is not None else None, required=required,
+        empty_value=None,
+        choices=[(f"{m:g}", minutes_label(m)) for m in offered_time_limits()],
+        error_messages={"invalid_choice": "Choose one of the time limits the page offers."})
+
+
+class ExtendForm(forms.Form):
+    minutes = forms.Field()  # made in __init__: the offered steps are read when the form is built
+    reason = forms.CharField(max_length=500, strip=True, error_messages={
+        "required": "Say why the session needs more time (kept in the audit trail)."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["minutes"] = time_limit_field("Add")
 
 
 class ReauthForm(forms.Form):

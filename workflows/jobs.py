@@ -85,8 +85,9 @@ def _submit(operation_id: int, lock: SubmitLock) -> str:
         return "already submitted"
     if services.expire_if_stuck(op):
         return "expired"
-    # The requester may have lost the permission or the device since they asked.
-    if not policy.can(op.requested_by, services.CAPABILITY[op.kind], op.device):
+    # The requester may have lost the permission or the device since they asked (the portal's own
+    # exit at a time limit needs none: it ends what they started).
+    if not op.automatic and not policy.can(op.requested_by, services.CAPABILITY[op.kind], op.device):
         services.fail(op, "Refused: the requester no longer has permission for this device.", outcome="denied")
         return "denied"
     gateway = provider.Gateway()
@@ -224,6 +225,23 @@ def _look_directly(op: Operation, gateway: provider.Gateway) -> None:
         services.note_provider_problem(op, exc.message)
         return
     services.apply_progress(op, remote, seen_at)
+
+
+def check_sessions() -> dict:
+    """Reminders and exits of rescue sessions that are due (rescueportal.cron, every
+    RESCUE_SESSION_CHECK_SECONDS). One indexed query when nothing is due. Each step is a
+    compare-and-set, so two checks at once, or a check after a lost one, do each thing once."""
+    now = timezone.now()
+    horizon = now + timedelta(minutes=settings.RESCUE_REMINDER_MINUTES)
+    due = list(Operation.objects.filter(state__in=services.SESSION_STATES, ends_at__lte=horizon).select_related(
+        "device", "requested_by"))
+    reminded = exits = 0
+    for op in due:
+        if op.reminded_at is None and services.remind_at(op) <= now < op.ends_at:
+            reminded += services.remind(op)
+        if op.ends_at <= now and services.exit_at_time_limit(op):
+            exits += 1
+    return {"sessions_due": len(due), "reminded": reminded, "exits_requested": exits}
 
 
 def reconcile(quiet_seconds: float | None = None) -> dict:

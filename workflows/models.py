@@ -83,6 +83,18 @@ class Operation(models.Model):
                                     help_text="The nonce of the Yes that asked for it: a replayed Yes is refused.")
     provider_problem = models.CharField(max_length=500, blank=True,
                                         help_text="Why the portal is waiting; cleared when SoftLayer answers.")
+    # A rescue session's time limit (rescue mode, boot from image): set at Yes, counted from the
+    # moment the device is there (ends_at); the portal leaves rescue by itself at the end.
+    time_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    auto_exit_attempts = models.PositiveIntegerField(default=0)
+    auto_exit_last_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the portal last asked for the exit at the time limit (one at a time).")
+    automatic = models.BooleanField(
+        default=False, help_text="Asked by the portal itself on the requester's behalf (the time limit was reached).")
+    exit_note = models.CharField(max_length=200, blank=True,
+                                 help_text="How the session ended when no operation ended it (restarted from inside).")
     created_at = models.DateTimeField(auto_now_add=True)
     submit_started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +119,11 @@ class Operation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def is_session(self) -> bool:
+        """Rescue mode or boot from image, running now: the device is where it was asked to go."""
+        return self.state in (State.IN_RESCUE, State.IMAGE_MOUNTED)
 
     def is_in(self, *states: str) -> bool:
         """`op.is_in("in_rescue", "exited")`; a name that is not a state is an error, not a quiet False."""

@@ -1,6 +1,9 @@
 """What workflows adds to the device page (devices.panels): the running operation's progress, how
 to connect to a device in rescue, recent operations, and the items of the Actions menu."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -10,11 +13,31 @@ from devices import panels
 from devices.models import Device
 
 from . import selectors
+from .models import Operation
+from .rules import EXIT_KIND
 
 
 def progress(request, device: Device) -> str:
     op = selectors.active_operation(device)
     return render_to_string("workflows/_progress.html", {"op": op}, request) if op else ""
+
+
+def session(request, device: Device) -> str:
+    op = selectors.current_session(device)
+    return render_to_string("workflows/_session.html", session_context(request.user, op), request) if op else ""
+
+
+def session_context(user, op) -> dict:
+    """What the time-limit card shows: the time left, and what this user may do about it."""
+    from .forms import ExtendForm
+    from .services import CAPABILITY
+
+    last_exit = selectors.last_automatic_exit(op)
+    return {"session": op, "may_act": policy.can(user, CAPABILITY[op.kind], op.device),
+            "may_end": policy.can(user, CAPABILITY[EXIT_KIND[op.kind]], op.device),
+            "extend_form": ExtendForm(), "last_exit": last_exit,
+            "next_try_at": op.auto_exit_last_at + timedelta(seconds=settings.AUTO_EXIT_RETRY_SECONDS)
+            if last_exit and last_exit.state == Operation.State.FAILED else None}
 
 
 def connect(request, device: Device) -> str:
@@ -42,6 +65,7 @@ def actions(user, device: Device) -> list[panels.Action]:
 
 def register() -> None:
     panels.register_panel("top", progress, order=10)
+    panels.register_panel("top", session, order=15)
     panels.register_panel("top", connect, order=20)
     panels.register_panel("rescue", recent)
     panels.register_actions(actions)

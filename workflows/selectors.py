@@ -28,6 +28,20 @@ def recent_operations(device: Device, limit: int = 5) -> list[Operation]:
     return list(device.operations.select_related("requested_by")[:limit])
 
 
+def current_session(device: Device) -> Operation | None:
+    """The rescue or image boot the device is in now, if the portal put it there."""
+    sessions = device.operations.filter(state__in=(Operation.State.IN_RESCUE, Operation.State.IMAGE_MOUNTED))
+    return sessions.select_related("requested_by").order_by("-created_at").first()
+
+
+def last_automatic_exit(session: Operation) -> Operation | None:
+    """The portal's latest exit at this session's time limit (to say if it failed, and when it tries again)."""
+    if not session.auto_exit_attempts:
+        return None
+    return session.device.operations.filter(automatic=True, created_at__gte=session.created_at).order_by(
+        "-created_at").first()
+
+
 def current_image(device: Device) -> Operation | None:
     """The boot-from-image operation whose image is still mounted, if the device is in that state."""
     if device.status != Device.Status.IMAGE_MOUNTED:

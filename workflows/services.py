@@ -8,23 +8,34 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import policy
-from accounts.capabilities import REMOTE_MANAGEMENT, SERVER_RELOAD
+from accounts.capabilities import BY_KEY, REMOTE_MANAGEMENT, SERVER_RELOAD
 from accounts.refusals import Refused, Why
 from audit.services import record
+from devices import provider
 from devices import services as inventory
 from devices.models import Device
 
 from . import progress
 from .models import Operation
 from .queue import enqueue_submit
-from .rules import state_blocker
+from .rules import (
+    EXIT_KIND,
+    extension_blocker,
+    minutes_label,
+    not_running_blocker,
+    reminder_lead_seconds,
+    state_blocker,
+    time_limit_choices,
+)
 
 log = logging.getLogger(__name__)
 
 State, Kind = Operation.State, Operation.Kind
+SESSION_STATES = (State.IN_RESCUE, State.IMAGE_MOUNTED)
 EVENTS = {Kind.RESCUE: "device.rescue", Kind.BOOT_IMAGE: "device.boot_image",
           Kind.UNLOAD_IMAGE: "device.unload_image", Kind.RESTART: "device.restart"}
 CAPABILITY = {Kind.RESCUE: SERVER_RELOAD, Kind.BOOT_IMAGE: SERVER_RELOAD, Kind.UNLOAD_IMAGE: SERVER_RELOAD,
@@ -34,6 +45,9 @@ DONE_STATE = {Kind.RESCUE: State.IN_RESCUE, Kind.BOOT_IMAGE: State.IMAGE_MOUNTED
               Kind.RESTART: State.NORMAL}
 DEVICE_STATUS = {State.IN_RESCUE: Device.Status.IN_RESCUE, State.IMAGE_MOUNTED: Device.Status.IMAGE_MOUNTED,
                  State.NORMAL: Device.Status.NORMAL}
+
+
+CAPABILITY_NAMES = {key: BY_KEY[key].name for key in (SERVER_RELOAD, REMOTE_MANAGEMENT)}
 
 
 class OperationRefused(Refused):
@@ -55,13 +69,38 @@ def _refuse_replay(event: str, confirmation: str, device: Device) -> None:
         raise OperationRefused(text, Why.CONFLICT, used)
 
 
+def offered_time_limits() -> list[float]:
+    """The time limits (minutes) a rescue or an image boot may be given, and the extensions offered."""
+    return time_limit_choices(settings.RESCUE_TIME_LIMIT_CHOICES_MINUTES, settings.RESCUE_TIME_LIMIT_MAX_MINUTES)
+
+
+def default_time_limit() -> float:
+    choices = offered_time_limits()
+    wanted = settings.RESCUE_TIME_LIMIT_DEFAULT_MINUTES
+    return wanted if wanted in choices else min(choices, key=lambda m: abs(m - wanted))
+
+
+def _time_limit_seconds(kind: str, minutes: float | None, device: Device) -> int | None:
+    if kind not in EXIT_KIND:
+        return None
+    minutes = default_time_limit() if minutes is None else minutes
+    if minutes not in offered_time_limits():
+        text = "Choose one of the time limits the page offers."
+        record(EVENTS[kind], "denied", device=device, reason=text, detail={"time_limit_minutes": str(minutes)[:20]})
+        raise OperationRefused(text, Why.INVALID)
+    return round(minutes * 60)
+
+
 def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_image: dict | None = None,
-                      rescue_os: str = "", confirmation: str = "") -> Operation:
+                      rescue_os: str = "", confirmation: str = "", time_limit_minutes: float | None = None,
+                      automatic: bool = False) -> Operation:
     """Check, create the row, audit, and enqueue the submit job when the transaction commits.
 
-    `confirmation` is the nonce of the Yes that asked (web requests): each may be used once."""
+    `confirmation` is the nonce of the Yes that asked (web requests): each may be used once.
+    `automatic` is the portal's own exit at a time limit, asked on the requester's behalf: it needs
+    no capability of theirs (ending a rescue they started is always allowed)."""
     event = EVENTS[kind]
-    if not policy.can(user, CAPABILITY[kind], device):
+    if not automatic and not policy.can(user, CAPABILITY[kind], device):
         reason_text = "You do not have permission to do this on this device."
         record(event, "denied", device=device, reason=reason_text)
         raise OperationRefused(reason_text)
@@ -73,9 +112,11 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
     if blocker := state_blocker(device, kind):
         record(event, "denied", device=device, reason=blocker)
         raise OperationRefused(blocker, Why.CONFLICT)
+    limit = _time_limit_seconds(kind, time_limit_minutes, device)
     now = timezone.now()
     op = Operation(device=device, requested_by=user, kind=kind, reason=reason.strip()[:500], rescue_os=rescue_os,
                    confirmation=confirmation or None, device_status_before=device.status,
+                   time_limit_seconds=limit, automatic=automatic,
                    iso_image_id=(iso_image or {}).get("id"), iso_image_name=(iso_image or {}).get("name", ""),
                    deadline_at=now + timedelta(minutes=settings.OPERATION_DEADLINE_MINUTES))
     try:
@@ -83,7 +124,8 @@ def request_operation(user, device: Device, kind: str, *, reason: str = "", iso_
             op.save()
             if kind in (Kind.RESCUE, Kind.BOOT_IMAGE):
                 inventory.report_status(device.pk, Device.Status.RESCUE_IN_PROGRESS)
-            _audit(op, "requested")
+            _audit(op, "requested", **({"time_limit_minutes": limit / 60} if limit else {}),
+                   **({"automatic": "time limit"} if automatic else {}))
             enqueue_submit(op.pk)
     except IntegrityError:
         _refuse_replay(event, confirmation, device)  # the same Yes twice at the same moment
@@ -160,8 +202,10 @@ def fail(op: Operation, message: str, outcome: str = "failed") -> None:
 
 def finish(op: Operation) -> None:
     done = DONE_STATE[op.kind]
+    now = timezone.now()
+    session = {"ends_at": now + timedelta(seconds=op.time_limit_seconds)} if op.time_limit_seconds else {}
     with transaction.atomic():
-        if not _end(op, state=done, finished_at=timezone.now(), provider_status=""):
+        if not _end(op, state=done, finished_at=now, provider_status="", **session):
             return
         inventory.report_status(op.device_id, DEVICE_STATUS[done], provider_transaction="",
                                 power_state=Device.Power.ON)
@@ -242,3 +286,118 @@ def expire_if_stuck(op: Operation) -> bool:
                  "transaction seems stuck. Check the device in the IBM Cloud console or open a support case.")
         return True
     return False
+
+
+# --- Rescue sessions: time limit, reminder, extension, exit at the end, "restarted from inside" -----------
+
+
+def check_may_act_on_session(user, op: Operation, event: str) -> None:
+    """Extending a session or closing it takes the capability that started it; a refusal is audited."""
+    if not policy.can(user, CAPABILITY[op.kind], op.device):
+        text = f"You need the {CAPABILITY_NAMES[CAPABILITY[op.kind]]} permission on this device to do this."
+        record(event, "denied", device=op.device, operation_id=op.pk, reason=text)
+        raise OperationRefused(text)
+
+
+def remind_at(op: Operation):
+    return op.ends_at - timedelta(seconds=reminder_lead_seconds(op.time_limit_seconds or 0,
+                                                                settings.RESCUE_REMINDER_MINUTES))
+
+
+def remind(op: Operation) -> bool:
+    """The reminder before the end, once (compare-and-set): True when this call gave it."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not Operation.objects.filter(pk=op.pk, reminded_at__isnull=True, state__in=SESSION_STATES).update(
+                reminded_at=now, updated_at=now):
+            return False
+        op.reminded_at = now
+        record("rescue_session.reminder", "succeeded", actor=op.requested_by, device=op.device, operation_id=op.pk,
+               reason=f"{op.get_kind_display()} ends at {op.ends_at:%H:%M} UTC unless extended.",
+               detail={"ends_at": op.ends_at.isoformat(), "kind": op.kind})
+    return True
+
+
+def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
+    """More time for a running session: the session's own capability, one of the offered steps, the
+    whole session within the maximum; audited with the reason."""
+    check_may_act_on_session(user, op, "rescue_session.extend")
+    reason = reason.strip()[:500]
+    blocker = "" if op.is_session and op.ends_at else "This session has ended; there is nothing to extend."
+    blocker = blocker or ("" if reason else "Say why the session needs more time (kept in the audit trail).")
+    blocker = blocker or extension_blocker(op.time_limit_seconds or 0, minutes, offered_time_limits(),
+                                           settings.RESCUE_TIME_LIMIT_MAX_MINUTES)
+    if blocker:
+        record("rescue_session.extend", "denied", device=op.device, operation_id=op.pk, reason=blocker)
+        raise OperationRefused(blocker, Why.CONFLICT if "ended" in blocker else Why.INVALID)
+    added = round(minutes * 60)
+    with transaction.atomic():
+        locked = Operation.objects.select_for_update().get(pk=op.pk)
+        if not locked.is_session:
+            raise OperationRefused("This session has ended; there is nothing to extend.", Why.CONFLICT)
+        if blocker := extension_blocker(locked.time_limit_seconds or 0, minutes, offered_time_limits(),
+                                        settings.RESCUE_TIME_LIMIT_MAX_MINUTES):  # a second extension at once
+            raise OperationRefused(blocker, Why.INVALID)
+        # From the later of the old end and now: an overdue session gets the time asked for.
+        ends_at = max(locked.ends_at, timezone.now()) + timedelta(seconds=added)
+        Operation.objects.filter(pk=op.pk).update(ends_at=ends_at, time_limit_seconds=locked.time_limit_seconds + added,
+                                                  reminded_at=None, updated_at=timezone.now())
+        record("rescue_session.extend", "succeeded", device=op.device, operation_id=op.pk, reason=reason,
+               detail={"added_minutes": minutes, "ends_at": ends_at.isoformat()})
+    op.refresh_from_db()
+    return op
+
+
+def exit_at_time_limit(op: Operation) -> Operation | None:
+    """At the end of the time limit the portal asks for the exit itself (Restart, or Continue for an
+    image) on the requester's behalf. At most one at a time: a compare-and-set on the last attempt,
+    and the one-active-operation constraint; tried again after AUTO_EXIT_RETRY_SECONDS if it failed."""
+    now = timezone.now()
+    retry_before = now - timedelta(seconds=settings.AUTO_EXIT_RETRY_SECONDS)
+    due = Operation.objects.filter(pk=op.pk, state__in=SESSION_STATES, ends_at__lte=now).filter(
+        Q(auto_exit_last_at__isnull=True) | Q(auto_exit_last_at__lte=retry_before))
+    if Operation.objects.filter(device_id=op.device_id, state__in=Operation.ACTIVE_STATES).exists():
+        return None  # an exit (or another operation) is under way; look again next time
+    if not due.update(auto_exit_last_at=now, auto_exit_attempts=F("auto_exit_attempts") + 1, updated_at=now):
+        return None
+    limit = minutes_label((op.time_limit_seconds or 0) / 60)
+    try:
+        return request_operation(op.requested_by, op.device, EXIT_KIND[op.kind], automatic=True,
+                                 reason=f"Time limit of {limit} reached: the portal ended the session.")
+    except OperationRefused as refused:
+        log.warning("Exit at the time limit of operation %s refused: %s", op.pk, refused.reason)
+        return None
+
+
+def back_from_inside(user, op: Operation) -> Operation:
+    """Someone restarted the device from inside the rescue OS: SoftLayer shows no rescue flag, so the
+    portal is told. Nothing is sent; the device must answer as running with no transaction."""
+    check_may_act_on_session(user, op, "rescue_session.back_from_inside")
+    if op.kind != Kind.RESCUE or not op.is_session:
+        text = ("Only a device in rescue mode can be marked back to normal this way (an image stays mounted "
+                "until Continue).") if op.is_session else "This rescue has already ended."
+        record("rescue_session.back_from_inside", "denied", device=op.device, operation_id=op.pk, reason=text)
+        raise OperationRefused(text, Why.CONFLICT)
+    gateway = provider.Gateway(interactive=True)
+    try:
+        remote = provider.progress_of_one(gateway, op.device.kind, op.device.provider_id)
+        power = gateway.power_state(op.device.kind, op.device.provider_id)
+    except provider.ProviderError as exc:
+        record("rescue_session.back_from_inside", "failed", device=op.device, operation_id=op.pk, reason=exc.message)
+        raise OperationRefused(f"SoftLayer could not be asked whether the device runs: {exc.message}",
+                               Why.UNAVAILABLE) from None
+    if blocker := not_running_blocker(power, remote):
+        record("rescue_session.back_from_inside", "denied", device=op.device, operation_id=op.pk, reason=blocker)
+        raise OperationRefused(blocker, Why.CONFLICT)
+    now = timezone.now()
+    with transaction.atomic():
+        if not Operation.objects.filter(pk=op.pk, state=State.IN_RESCUE).update(
+                state=State.EXITED, exited_at=now, updated_at=now,
+                exit_note=f"Restarted from inside the rescue system (told by {user.get_username()})"):
+            raise OperationRefused("This rescue has already ended.", Why.CONFLICT)
+        inventory.report_status(op.device_id, Device.Status.NORMAL, provider_transaction="",
+                                power_state=Device.Power.ON)
+        record("rescue_session.back_from_inside", "succeeded", device=op.device, operation_id=op.pk,
+               detail={"state": State.EXITED})
+    op.refresh_from_db()
+    return op

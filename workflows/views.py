@@ -20,8 +20,8 @@ from devices import provider
 from devices.models import Device
 from devices.selectors import device_detail
 
-from . import selectors, services
-from .forms import ConfirmForm, ReauthForm, confirmation_token
+from . import panels, selectors, services
+from .forms import ConfirmForm, ExtendForm, ReauthForm, confirmation_token
 from .models import Operation
 from .rules import reveal_blocker
 
@@ -47,6 +47,8 @@ def _request(request, device: Device, kind: str, subject: str = "", **extra):
             record(services.EVENTS[kind], "denied", request=request, device=device, reason=problems)
         messages.error(request, f"Nothing was requested. {problems} Check the details and press Yes again.")
         return redirect(request.path)
+    if "time_limit" in form.fields:
+        extra["time_limit_minutes"] = form.cleaned_data["time_limit"]
     try:
         op = services.request_operation(request.user, device, kind, reason=form.cleaned_data["reason"],
                                         confirmation=form.cleaned_data["confirmation"], **extra)
@@ -140,13 +142,58 @@ def restart(request, pk: int):
 @require_safe
 def operation(request, pk: int):
     op = selectors.operation_for(request.user, pk)
-    return render(request, "workflows/operation.html", {"op": op, "device": op.device})
+    session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
+    return render(request, "workflows/operation.html", {"op": op, "device": op.device, **session})
 
 
 @require_safe
 def operation_progress(request, pk: int):
     op = selectors.operation_for(request.user, pk)
     return render(request, "workflows/_progress.html", {"op": op})
+
+
+def _session_for(request, pk: int) -> Operation:
+    """A rescue session the user may see (else 404)."""
+    return selectors.operation_for(request.user, pk)
+
+
+def _refused(request, op: Operation, refused: services.OperationRefused):
+    if refused.why == Why.NOT_ALLOWED:
+        raise PermissionDenied(refused.reason)
+    messages.error(request, refused.reason)
+    return redirect("workflows:operation", pk=op.pk)
+
+
+@require_POST
+def extend_session(request, pk: int):
+    op = _session_for(request, pk)
+    try:
+        services.check_may_act_on_session(request.user, op, "rescue_session.extend")
+    except services.OperationRefused as refused:
+        return _refused(request, op, refused)
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        messages.error(request, f"The session was not extended. {problems}")
+        return redirect("workflows:operation", pk=op.pk)
+    try:
+        op = services.extend(request.user, op, form.cleaned_data["minutes"], form.cleaned_data["reason"])
+    except services.OperationRefused as refused:
+        return _refused(request, op, refused)
+    messages.success(request, f"Extended: the session now ends at {op.ends_at:%H:%M} UTC.")
+    return redirect("workflows:operation", pk=op.pk)
+
+
+@require_POST
+def back_from_inside(request, pk: int):
+    op = _session_for(request, pk)
+    try:
+        services.back_from_inside(request.user, op)
+    except services.OperationRefused as refused:
+        return _refused(request, op, refused)
+    messages.success(request, f"{op.device} is back to normal: the rescue session is closed. Nothing was sent "
+                              "to SoftLayer.")
+    return redirect("devices:detail", pk=op.device_id)
 
 
 @never_cache

@@ -60,6 +60,10 @@ MATRIX.update({
                                                                        "manager": 409, "owner": 409}},
     "workflows:operation": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "workflows:operation_progress": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    # A rescue session: an empty extension is sent back with what is missing; "restarted from inside"
+    # cannot ask the (down) provider whether the device runs, and says so.
+    "workflows:extend_session": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **ACTED}},
+    "workflows:back_from_inside": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **ACTED}},
 })
 MATRIX.update({name: {"GET": {**ANON, **REVIEWERS}, "POST": {**ANON, **NOT_ALLOWED}} for name in (
     "audit:log", "audit:export_csv", "audit:export_jsonl", "audit:rescues", "audit:story", "audit:integrity")})
@@ -157,7 +161,8 @@ def url_for(name: str, world) -> str:
         return reverse(name, args=[world["device"].pk])
     if name == "workflows:boot_image_confirm":
         return reverse(name, args=[world["device"].pk, 5001])
-    if name.startswith("workflows:operation") or name == "audit:story":
+    if name.startswith("workflows:operation") or name in ("audit:story", "workflows:extend_session",
+                                                          "workflows:back_from_inside"):
         return reverse(name, args=[world["operation"].pk])
     if name == "factor_remove":
         return reverse(name, args=["totp", 999999])

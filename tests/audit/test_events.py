@@ -10,7 +10,8 @@ from audit import events
 
 APPS = ["accounts", "devices", "workflows", "review", "rescueportal"]
 # An event name as the code spells it: a dotted literal starting with a known family.
-NAME = re.compile(r"""["']((?:auth|security|user|device|inventory|audit|account|sso)\.[a-z_]+(?:\.[a-z_]+)?)["']""")
+FAMILIES = "auth|security|user|device|inventory|audit|account|sso|rescue_session"
+NAME = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_]+(?:\.[a-z_]+)?)["']""")
 
 
 def names_in_code() -> set[str]:

@@ -58,6 +58,16 @@ def start_worker(log_path: Path, scheduler: bool = True, **env: str) -> subproce
     return process
 
 
+def start_cron(log_path: Path, **env: str) -> subprocess.Popen:
+    """RQ's cron scheduler with the portal's periodic jobs (rescueportal.cron), as `make run` starts it."""
+    with log_path.open("a") as out:
+        process = subprocess.Popen([sys.executable, MANAGE, "rqcron", "rescueportal.cron"], env=child_env(**env),
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    process.log_path = log_path
+    process.own_group = True
+    return process
+
+
 def run_worker_burst(timeout: float = 120) -> subprocess.CompletedProcess:
     """A real RQ worker process that works the queue empty, then exits."""
     return subprocess.run([sys.executable, MANAGE, "rqworker", *settings.WORKER_QUEUES, "--burst"], env=child_env(),

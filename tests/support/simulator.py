@@ -71,6 +71,10 @@ class SimulatorProcess:
     def remove_device(self, kind: str, object_id: int) -> None:
         self.control("devices", {"action": "remove", "kind": kind, "id": object_id})
 
+    def reboot_from_os(self, kind: str, object_id: int) -> None:
+        """Someone typed `reboot` inside the rescue OS (SoftLayer shows nothing of it)."""
+        self.control("devices", {"action": "reboot_from_os", "kind": kind, "id": object_id})
+
     def update_device(self, kind: str, object_id: int, **changes) -> None:
         self.control("devices", {"action": "update", "kind": kind, "id": object_id, "changes": changes})
 

@@ -45,6 +45,17 @@ def remaining(op: Operation) -> str:
 
 
 @register.filter
+def time_left(op: Operation) -> str:
+    """'43 min' / '50 s' / 'over' for a rescue session's time limit."""
+    if not op.ends_at:
+        return ""
+    left = (op.ends_at - timezone.now()).total_seconds()
+    if left <= 0:
+        return "over"
+    return f"{int(left // 3600)} h {int(left % 3600 // 60):02d} min" if left >= 3600 else _duration(left)
+
+
+@register.filter
 def duration(seconds) -> str:
     return _duration(seconds or 0)
 
