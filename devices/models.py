@@ -46,6 +46,8 @@ class Device(models.Model):
     cpus = models.PositiveIntegerField(default=0)
     power_state = models.CharField(max_length=16, choices=Power.choices, default=Power.UNKNOWN)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.NORMAL)
+    session_ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the portal ends the rescue session the device is in (its time limit).")
     provider_transaction = models.CharField(
         max_length=255, blank=True, help_text="friendlyName of the provider's active transaction."
     )

@@ -200,8 +200,16 @@ def report_observations(seen_at, transactions: list[tuple[int, str]]) -> None:
 
 
 def report_status(device_id: int, status: str, **fields) -> None:
-    """An operation's news about its device (requested, done, failed): the newest fact there is."""
+    """An operation's news about its device (requested, done, failed): the newest fact there is.
+    A device out of rescue has no session end."""
+    if status not in (Device.Status.IN_RESCUE, Device.Status.IMAGE_MOUNTED):
+        fields["session_ends_at"] = None
     Device.objects.filter(pk=device_id).update(status=status, observed_at=timezone.now(), **fields)
+
+
+def report_session_end(device_id: int, ends_at) -> None:
+    """A rescue session's time limit moved (extended): the Device List shows the time left."""
+    Device.objects.filter(pk=device_id).update(session_ends_at=ends_at)
 
 
 def refresh_power_state(device: Device, gateway: Gateway | None = None) -> Device:

@@ -208,7 +208,7 @@ def finish(op: Operation) -> None:
         if not _end(op, state=done, finished_at=now, provider_status="", **session):
             return
         inventory.report_status(op.device_id, DEVICE_STATUS[done], provider_transaction="",
-                                power_state=Device.Power.ON)
+                                power_state=Device.Power.ON, **({"session_ends_at": op.ends_at} if session else {}))
         _audit(op, "succeeded")
         if done == State.NORMAL:
             _close_rescue(op)
@@ -342,6 +342,7 @@ def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
         ends_at = max(locked.ends_at, timezone.now()) + timedelta(seconds=added)
         Operation.objects.filter(pk=op.pk).update(ends_at=ends_at, time_limit_seconds=locked.time_limit_seconds + added,
                                                   reminded_at=None, updated_at=timezone.now())
+        inventory.report_session_end(op.device_id, ends_at)
         record("rescue_session.extend", "succeeded", device=op.device, operation_id=op.pk, reason=reason,
                detail={"added_minutes": minutes, "ends_at": ends_at.isoformat()})
     op.refresh_from_db()

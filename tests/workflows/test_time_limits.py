@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import capabilities as caps
 from audit.models import AuditEvent
+from devices import provider
 from devices.models import Device
 from devices.services import sync_devices
 from tests.factories import OwnerFactory, UserFactory, grant
@@ -82,6 +83,8 @@ def test_a_rescue_reminds_then_ends_by_itself_once(sim, guest, session_stack):
 
     page = client.get(reverse("workflows:operation", args=[op.pk])).content.decode()
     assert "Time left:" in page and "Then the portal restarts the device" in page
+    listing = client.get(reverse("devices:list"), {"q": guest.hostname}).content.decode()
+    assert 'class="muted small time-left"' in listing  # the Device List shows the time left too
 
     wait_until(lambda: events(op, "rescue_session.reminder"), what="the reminder")
     op.refresh_from_db()
@@ -99,6 +102,18 @@ def test_a_rescue_reminds_then_ends_by_itself_once(sim, guest, session_stack):
     time.sleep(3)  # a few more cron ticks: nothing more is sent for an ended session
     assert sim.calls()[REBOOT] == 1 and len(events(op, "rescue_session.reminder")) == 1
     assert Operation.objects.filter(device=guest, automatic=True).count() == 1
+
+
+def test_an_image_session_ends_with_continue(sim, guest, session_stack):
+    owner = OwnerFactory()
+    images = provider.Gateway().public_iso_images()
+    image = next(i for i in images if i["name"] == "WindowsRescueStandalone.iso")
+    op = wait_for(services.request_operation(owner, guest, "boot_image", time_limit_minutes=SHORT,
+                                             iso_image={"id": image["id"], "name": image["name"]}), "image_mounted")
+    wait_for(op, "exited", timeout=90)
+    assert op.ended_by.kind == "unload_image" and op.ended_by.automatic
+    guest.refresh_from_db()
+    assert guest.status == "normal" and guest.session_ends_at is None
 
 
 @pytest.mark.session_env(AUTO_EXIT_RETRY_SECONDS="10")
