@@ -81,3 +81,36 @@ def test_worker_killed_with_many_operations_in_flight(sim, tmp_path):
     assert [sim.transactions_started("virtual", d.provider_id) for d in guests] == [1] * 10
     for op in finished:
         assert_whole_story(op)
+
+
+def test_worker_killed_while_sending_the_exit_at_the_time_limit(sim, guest, tmp_path, settings):
+    """The portal's own exit is an operation like any other: a worker dying as SoftLayer takes it
+    loses nothing and sends nothing twice; the session ends once."""
+    from tests.support.processes import start_cron
+
+    settings.RESCUE_TIME_LIMIT_CHOICES_MINUTES = [0.1]
+    session_env = {"RESCUE_SESSION_CHECK_SECONDS": "1", "RESCUE_REMINDER_MINUTES": "0.02",
+                   "AUTO_EXIT_RETRY_SECONDS": "2"}
+    first = start_worker(tmp_path / "first.log")
+    try:
+        op = wait_for(services.request_operation(OwnerFactory(), guest, Operation.Kind.RESCUE, time_limit_minutes=0.1),
+                      "in_rescue")
+    finally:
+        stop(first)
+    doomed = start_worker(tmp_path / "doomed.log", scheduler=False, RESCUEPORTAL_CRASH_AT="after_provider_accepted",
+                          **session_env)
+    cron = start_cron(tmp_path / "cron.log", **session_env)
+    try:
+        wait_for_text(doomed.log_path, HORSE_DIED, timeout=60)  # the Restart reached SoftLayer; the worker died
+        stop(doomed, signal.SIGKILL)
+        successor = start_worker(tmp_path / "successor.log", **session_env)
+        try:
+            op = wait_for(op, "exited", timeout=90)
+        finally:
+            stop(successor)
+    finally:
+        stop(cron)
+
+    assert sim.calls()["SoftLayer_Virtual_Guest::rebootDefault"] == 1
+    assert list(Operation.objects.filter(device=guest, automatic=True).values_list("state", flat=True)) == ["normal"]
+    assert op.ended_by.automatic
