@@ -154,3 +154,8 @@ def second_factor_required(user, applies_to: str | None = None) -> bool:
     chosen = TwoFactorRule.capabilities.through.objects.filter(twofactorrule_id=1).values_list("capability_id",
                                                                                                 flat=True)
     return bool(capabilities_of(user) & set(chosen))
+
+
+def may_configure_webhooks(user) -> bool:
+    """Webhooks send every event of the account to an address outside it: the owner's decision."""
+    return bool(user.is_authenticated and user.is_account_owner)

@@ -15,3 +15,7 @@ cron.register(check_sessions, queue_name="poll", interval=settings.RESCUE_SESSIO
 from audit.jobs import write_digest_job  # noqa: E402
 
 cron.register(write_digest_job, queue_name="default", interval=settings.AUDIT_DIGEST_INTERVAL_SECONDS)
+
+from notifications.jobs import sweep as sweep_notifications  # noqa: E402
+
+cron.register(sweep_notifications, queue_name="notify", interval=60)

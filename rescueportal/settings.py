@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "demo",
     "audit",
     "review",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -241,8 +242,9 @@ EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default="") or f"unix://{EMBEDDED_REDIS_SOCKET}"
 # Progress polls have a queue of their own, taken first by every worker, so that they never wait
 # behind a burst of submits; `make run` starts RQ_WORKERS workers on both.
-RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("poll", "default")}
-WORKER_QUEUES = ("poll", "default")
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("poll", "default", "notify")}
+# Polls first; notifications last, so a slow webhook never holds up a rescue.
+WORKER_QUEUES = ("poll", "default", "notify")
 RQ_WORKERS = env.int("RQ_WORKERS", default=3)
 # The worker class resumes orphaned operations when a worker starts (workflows.worker).
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
@@ -300,6 +302,13 @@ RESCUE_TIME_LIMIT_MAX_MINUTES = env.float("RESCUE_TIME_LIMIT_MAX_MINUTES", defau
 RESCUE_REMINDER_MINUTES = env.float("RESCUE_REMINDER_MINUTES", default=10)
 AUTO_EXIT_RETRY_SECONDS = env.float("AUTO_EXIT_RETRY_SECONDS", default=60)
 RESCUE_SESSION_CHECK_SECONDS = env.int("RESCUE_SESSION_CHECK_SECONDS", default=15)
+# Notifications (notifications/): mail through EMAIL_URL; webhooks signed with HMAC-SHA256, each
+# attempt waiting at most NOTIFY_TIMEOUT_SECONDS, retried by RQ after each of NOTIFY_RETRY_SECONDS.
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
+NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
+NOTIFY_RETRY_SECONDS = [int(s) for s in env.list("NOTIFY_RETRY_SECONDS", default=["10", "60", "300", "1800"])]
+# An operation still under way after this long is "waiting on SoftLayer for long" (a notification).
+OPERATION_SLOW_MINUTES = env.float("OPERATION_SLOW_MINUTES", default=15)
 
 # --- Audit ----------------------------------------------------------------------------------
 # Signed digests of the chain head are written outside the database (CloudTrail's digest files are

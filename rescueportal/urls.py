@@ -29,6 +29,7 @@ urlpatterns = [
     path("users/", include("accounts.urls")),
     path("", include("workflows.urls")),
     path("audit/", include("review.urls")),  # the "audit:" URL names
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

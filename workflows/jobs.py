@@ -228,7 +228,8 @@ def _look_directly(op: Operation, gateway: provider.Gateway) -> None:
 
 
 def check_sessions() -> dict:
-    """Reminders and exits of rescue sessions that are due (rescueportal.cron, every
+    """Reminders and exits of rescue sessions that are due, and operations waiting on SoftLayer for
+    long (rescueportal.cron, every
     RESCUE_SESSION_CHECK_SECONDS). One indexed query when nothing is due. Each step is a
     compare-and-set, so two checks at once, or a check after a lost one, do each thing once."""
     now = timezone.now()
@@ -241,7 +242,10 @@ def check_sessions() -> dict:
             reminded += services.remind(op)
         if op.ends_at <= now and services.exit_at_time_limit(op):
             exits += 1
-    return {"sessions_due": len(due), "reminded": reminded, "exits_requested": exits}
+    slow = Operation.objects.filter(state__in=Operation.ACTIVE_STATES, slow_notified_at__isnull=True,
+                                    created_at__lte=now - timedelta(minutes=settings.OPERATION_SLOW_MINUTES))
+    waiting = sum(services.note_long_wait(op) for op in slow)
+    return {"sessions_due": len(due), "reminded": reminded, "exits_requested": exits, "long_waits": waiting}
 
 
 def reconcile(quiet_seconds: float | None = None) -> dict:

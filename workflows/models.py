@@ -93,6 +93,8 @@ class Operation(models.Model):
         null=True, blank=True, help_text="When the portal last asked for the exit at the time limit (one at a time).")
     automatic = models.BooleanField(
         default=False, help_text="Asked by the portal itself on the requester's behalf (the time limit was reached).")
+    slow_notified_at = models.DateTimeField(null=True, blank=True,
+                                            help_text="When people were told it has waited on SoftLayer for long.")
     exit_note = models.CharField(max_length=200, blank=True,
                                  help_text="How the session ended when no operation ended it (restarted from inside).")
     created_at = models.DateTimeField(auto_now_add=True)

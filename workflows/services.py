@@ -19,7 +19,7 @@ from devices import provider
 from devices import services as inventory
 from devices.models import Device
 
-from . import progress
+from . import events, progress
 from .models import Operation
 from .queue import enqueue_submit
 from .rules import (
@@ -197,6 +197,7 @@ def fail(op: Operation, message: str, outcome: str = "failed") -> None:
             inventory.report_status(op.device_id, Device.Status.FAILED if accepted else (
                 op.device_status_before or Device.Status.NORMAL), provider_transaction="")
         _audit(op, outcome, reason=message)
+        events.publish(events.SESSION_EXIT_FAILED if op.automatic else events.OPERATION_FAILED, op.pk)
     log.warning("Operation %s failed: %s", op.pk, message)
 
 
@@ -212,6 +213,7 @@ def finish(op: Operation) -> None:
         _audit(op, "succeeded")
         if done == State.NORMAL:
             _close_rescue(op)
+        events.publish(events.SESSION_EXITED if op.automatic else events.OPERATION_SUCCEEDED, op.pk)
 
 
 def _close_rescue(exit_op: Operation) -> None:
@@ -315,6 +317,18 @@ def remind(op: Operation) -> bool:
         record("rescue_session.reminder", "succeeded", actor=op.requested_by, device=op.device, operation_id=op.pk,
                reason=f"{op.get_kind_display()} ends at {op.ends_at:%H:%M} UTC unless extended.",
                detail={"ends_at": op.ends_at.isoformat(), "kind": op.kind})
+        events.publish(events.SESSION_REMINDER, op.pk)
+    return True
+
+
+def note_long_wait(op: Operation) -> bool:
+    """An operation still under way after OPERATION_SLOW_MINUTES: said once (compare-and-set)."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not Operation.objects.filter(pk=op.pk, slow_notified_at__isnull=True,
+                                        state__in=Operation.ACTIVE_STATES).update(slow_notified_at=now):
+            return False
+        events.publish(events.OPERATION_WAITING, op.pk)
     return True
 
 

@@ -14,7 +14,8 @@ from workflows.models import Operation
 
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
          "auditor", "owner"]
-OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "django.contrib.auth.views",
+OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "notifications.",
+        "django.contrib.auth.views",
         "django.views.generic")
 
 # Expected status per role for GET and POST; "login" is a 302 to the login page.
@@ -107,6 +108,16 @@ MATRIX.update({
     "accounts:sso_delete": {"GET": {**ANON, **NOT_ALLOWED},
                             "POST": {**ANON, **{r: 403 for r in ROLES[1:]}, "owner": 404}},
 })
+OWNER_ONLY = {**{r: 403 for r in ROLES[1:]}}
+MATRIX.update({
+    # One's own notification choices: an empty form means "nothing by mail", saved.
+    "notifications:preferences": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    # Webhooks are the owner's (an empty form: 400; a webhook that does not exist: 404).
+    "notifications:webhooks": {"GET": {**ANON, **OWNER_ONLY, "owner": 200}, "POST": {**ANON, **OWNER_ONLY, "owner": 400}},
+    "notifications:webhook": {"GET": {**ANON, **OWNER_ONLY, "owner": 404}, "POST": {**ANON, **NOT_ALLOWED}},
+    "notifications:webhook_test": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
+    "notifications:webhook_delete": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
+})
 POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
@@ -164,6 +175,8 @@ def url_for(name: str, world) -> str:
     if name.startswith("workflows:operation") or name in ("audit:story", "workflows:extend_session",
                                                           "workflows:back_from_inside"):
         return reverse(name, args=[world["operation"].pk])
+    if name in ("notifications:webhook", "notifications:webhook_test", "notifications:webhook_delete"):
+        return reverse(name, args=[999999])
     if name == "factor_remove":
         return reverse(name, args=["totp", 999999])
     if name == "password_reset_confirm":
