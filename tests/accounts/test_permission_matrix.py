@@ -113,7 +113,8 @@ MATRIX.update({
     # One's own notification choices: an empty form means "nothing by mail", saved.
     "notifications:preferences": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
     # Webhooks are the owner's (an empty form: 400; a webhook that does not exist: 404).
-    "notifications:webhooks": {"GET": {**ANON, **OWNER_ONLY, "owner": 200}, "POST": {**ANON, **OWNER_ONLY, "owner": 400}},
+    "notifications:webhooks": {"GET": {**ANON, **OWNER_ONLY, "owner": 200},
+                               "POST": {**ANON, **OWNER_ONLY, "owner": 400}},
     "notifications:webhook": {"GET": {**ANON, **OWNER_ONLY, "owner": 404}, "POST": {**ANON, **NOT_ALLOWED}},
     "notifications:webhook_test": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
     "notifications:webhook_delete": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
