@@ -87,8 +87,9 @@ def main() -> None:
             return {"s": run([next(fresh)])[0]}
 
         def many_rescues() -> dict:
+            calls_before = sim.total_calls()
             took = run([next(fresh) for _ in range(args.parallel)])
-            return {"s": max(took), "median": sorted(took)[len(took) // 2]}
+            return {"s": max(took), "median": sorted(took)[len(took) // 2], "calls": sim.total_calls() - calls_before}
 
         one, many = side_by_side(one_rescue, many_rescues)
 
@@ -128,6 +129,12 @@ def main() -> None:
     table.add("1 rescue", "transaction", provider_seconds, "Yes to in rescue", one["s"], unit="s",
               goal=round(goal_one, 2))
     table.add(f"{args.parallel} at once, the last", "transaction", provider_seconds, "Yes to in rescue", many["s"],
+              unit="s", goal=1.5)
+    # Each rescue takes two requests (the submit and the first look) within the shared budget of
+    # SOFTLAYER_MAX_REQUESTS_PER_SECOND, then the transaction: the least time the last one can take.
+    floor = provider_seconds + 2 * args.parallel / settings.SOFTLAYER_MAX_REQUESTS_PER_SECOND
+    table.add(f"{args.parallel} at once, the last, against its floor (2 requests each at the budget, then the "
+              f"transaction; {many['calls']:.0f} requests made)", "floor", floor, "Yes to in rescue", many["s"],
               unit="s", goal=1.5)
     table.add(f"one poll tick, SQL queries at 1 and at {args.parallel} in flight", "1 in flight",
               ticks_one["queries"], f"{args.parallel} in flight", ticks_many["queries"], unit="queries", goal=1.5)
