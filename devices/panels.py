@@ -26,10 +26,13 @@ class Action:
 
 
 Panel = Callable[[HttpRequest, Device], str]
+# A tool above the Device List's rows: (request, the filter's query string, how many devices match) → HTML.
+ListTool = Callable[[HttpRequest, str, int], str]
 ActionSource = Callable[[object, Device], list[Action]]
 
 _panels: dict[str, list[tuple[int, Panel]]] = {slot: [] for slot in SLOTS}
 _action_sources: list[tuple[int, ActionSource]] = []
+_list_tools: list[ListTool] = []
 
 
 def register_panel(slot: str, panel: Panel, order: int = 100) -> None:
@@ -54,6 +57,15 @@ def render_panels(request: HttpRequest, device: Device) -> dict[str, list[SafeSt
             if html := panel(request, device):
                 rendered[slot].append(mark_safe(html))
     return rendered
+
+
+def register_list_tool(tool: ListTool) -> None:
+    if tool not in _list_tools:
+        _list_tools.append(tool)
+
+
+def render_list_tools(request: HttpRequest, querystring: str, count: int) -> list[SafeString]:
+    return [mark_safe(html) for tool in _list_tools if (html := tool(request, querystring, count))]
 
 
 def actions_for(user, device: Device) -> list[Action]:

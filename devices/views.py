@@ -21,9 +21,15 @@ def device_list(request):
         request.GET = request.GET.copy()
         del request.GET["sort"]
     RequestConfig(request, paginate=True).configure(table)
-    context = {"filter": device_filter, "table": table, "per_page": table.paginator.per_page,
+    filters = request.GET.copy()
+    for name in ("page", "sort", "per_page"):
+        filters.pop(name, None)
+    context = {"filter": device_filter, "table": table,
+               "list_tools": panels.render_list_tools(request, filters.urlencode(), table.paginator.count),
+               "per_page": table.paginator.per_page,
                "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync(),
                "may_sync": services.may_sync_now(request.user)}
+    table.pickable = bool(context["list_tools"])  # a tool to act on the selected rows: rows get checkboxes
     template = "devices/_results.html" if request.htmx and not request.htmx.boosted else "devices/list.html"
     return render(request, template, context)
 

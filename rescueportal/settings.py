@@ -307,6 +307,8 @@ RESCUE_SESSION_CHECK_SECONDS = env.int("RESCUE_SESSION_CHECK_SECONDS", default=1
 PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000").rstrip("/")
 NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
 NOTIFY_RETRY_SECONDS = [int(s) for s in env.list("NOTIFY_RETRY_SECONDS", default=["10", "60", "300", "1800"])]
+# Bulk rescue from the Device List: at most this many devices in one batch.
+BULK_MAX_DEVICES = env.int("BULK_MAX_DEVICES", default=50)
 # An operation still under way after this long is "waiting on SoftLayer for long" (a notification).
 OPERATION_SLOW_MINUTES = env.float("OPERATION_SLOW_MINUTES", default=15)
 

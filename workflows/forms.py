@@ -67,3 +67,53 @@ class ExtendForm(forms.Form):
 
 class ReauthForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=256)
+
+
+def batch_token(user, kind: str, device_ids: list[int]) -> str:
+    """The bulk confirmation's single-use Yes: this person, this action, these offered devices."""
+    import secrets
+
+    return signing.dumps({"u": user.pk, "k": f"batch:{kind}", "ids": sorted(device_ids),
+                          "n": secrets.token_urlsafe(16)}, salt=_SALT)
+
+
+class BatchForm(forms.Form):
+    """Yes on the bulk confirmation: the devices kept (among those offered), one reason, one limit."""
+
+    reason = forms.CharField(max_length=500, required=False, strip=True)
+    confirmation = forms.CharField(max_length=1000, error_messages={
+        "required": "This Yes did not come from a confirmation page."})
+
+    def __init__(self, *args, user=None, kind: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.kind = user, kind
+        if kind == "rescue":
+            self.fields["time_limit"] = time_limit_field("Time limit", initial=default_time_limit(), required=False)
+
+    def clean_confirmation(self) -> dict:
+        try:
+            data = signing.loads(self.cleaned_data["confirmation"], salt=_SALT,
+                                 max_age=settings.CONFIRMATION_MAX_AGE_MINUTES * 60)
+        except signing.SignatureExpired:
+            raise forms.ValidationError("This confirmation page was open too long.") from None
+        except signing.BadSignature:
+            raise forms.ValidationError("This confirmation is not valid.") from None
+        if not isinstance(data, dict) or data.get("u") != self.user.pk or data.get("k") != f"batch:{self.kind}":
+            raise forms.ValidationError("This confirmation was for another action or person.")
+        return data
+
+    def clean(self):
+        """The devices kept: some of those the page offered (named in the signed Yes), never others."""
+        cleaned = super().clean()
+        try:
+            kept = {int(pk) for pk in self.data.getlist("device")}
+        except ValueError:
+            raise forms.ValidationError("A device that was not offered was sent.") from None
+        data = cleaned.get("confirmation")
+        if isinstance(data, dict):
+            if not kept:
+                raise forms.ValidationError("Keep at least one device.")
+            if not kept <= set(data.get("ids", [])):
+                raise forms.ValidationError("A device that was not offered was sent.")
+        cleaned["devices"] = sorted(kept)
+        return cleaned

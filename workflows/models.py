@@ -133,3 +133,32 @@ class Operation(models.Model):
         if unknown:
             raise ValueError(f"Not operation states: {sorted(unknown)}")
         return self.state in states
+
+
+class Batch(models.Model):
+    """One Yes for many devices (bulk rescue from the Device List): each device gets its own
+    operation, checked and audited as if asked alone; a refused device is listed, not fatal."""
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Operation.Kind.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    time_limit_seconds = models.PositiveIntegerField(null=True, blank=True)
+    confirmation = models.CharField(max_length=64, unique=True, editable=False,
+                                    help_text="The nonce of the Yes that asked for it: a replayed Yes is refused.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.items.count()} devices"
+
+
+class BatchItem(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="items")
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT, related_name="+")
+    operation = models.OneToOneField(Operation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    refused = models.CharField(max_length=500, blank=True, help_text="Why this device was not asked.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "device"], name="one_item_per_device")]
+
+    def __str__(self) -> str:
+        return f"{self.device} in batch {self.batch_id}"

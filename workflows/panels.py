@@ -63,9 +63,20 @@ def actions(user, device: Device) -> list[panels.Action]:
             for key, label, capability in items]
 
 
+def bulk_tool(request, querystring: str, count: int) -> str:
+    """Above the Device List's rows: act on the ticked devices, or on all matching the filter."""
+    may_rescue, may_restart = policy.can(request.user, SERVER_RELOAD), policy.can(request.user, REMOTE_MANAGEMENT)
+    if not (may_rescue or may_restart):
+        return ""
+    return render_to_string("workflows/_bulk_tool.html", {
+        "querystring": querystring, "count": count, "max": settings.BULK_MAX_DEVICES,
+        "may_rescue": may_rescue, "may_restart": may_restart}, request)
+
+
 def register() -> None:
     panels.register_panel("top", progress, order=10)
     panels.register_panel("top", session, order=15)
     panels.register_panel("top", connect, order=20)
     panels.register_panel("rescue", recent)
     panels.register_actions(actions)
+    panels.register_list_tool(bulk_tool)

@@ -9,7 +9,7 @@ from devices import provider
 from devices.models import Device
 from devices.selectors import rescue_environment
 
-from .models import Operation
+from .models import Batch, Operation
 from .rules import state_blocker
 
 RECOMMENDED_ISO = "WindowsRescueStandalone.iso"
@@ -88,3 +88,48 @@ def public_iso_images(device: Device) -> list[dict]:
     """The provider's public ISOs, WindowsRescueStandalone.iso first (recommended on Windows)."""
     images = provider.Gateway(interactive=True).public_iso_images()
     return sorted(images, key=lambda i: (i.get("name") != RECOMMENDED_ISO, i.get("name", "").lower()))
+
+
+# --- Bulk rescue -------------------------------------------------------------------------------------
+
+@dataclass
+class BatchCandidate:
+    device: Device
+    blocker: str = ""  # why this device cannot be asked now ("" when it can)
+    rescue_os: str = ""
+
+
+def batch_candidates(user, devices: list[Device], kind: str) -> list[BatchCandidate]:
+    """The bulk confirmation's pre-flight, from what the portal knows (no SoftLayer call per device:
+    SoftLayer is checked as each is sent). One query for the running operations of them all."""
+    from .services import CAPABILITY
+
+    running = set(Operation.objects.filter(device__in=devices, state__in=Operation.ACTIVE_STATES).values_list(
+        "device_id", flat=True))
+    candidates = []
+    for device in devices:
+        blocker = ""
+        if not policy.can(user, CAPABILITY[kind], device):
+            blocker = "You do not have the permission for this on this device."
+        elif device.vanished_at:
+            blocker = "No longer in the SoftLayer account."
+        elif device.pk in running:
+            blocker = "An operation is already in progress on it."
+        elif kind == Operation.Kind.RESCUE and device.kind == Device.Kind.VIRTUAL \
+                and device.os_family == Device.OsFamily.WINDOWS:
+            blocker = ("Windows virtual servers have no rescue kernel: use Boot from image "
+                       "(WindowsRescueStandalone.iso).")
+        else:
+            blocker = state_blocker(device, kind)
+        candidates.append(BatchCandidate(device, blocker, rescue_environment(device)))
+    return candidates
+
+
+def batch_for(user, pk: int) -> Batch:
+    """A batch page: its requester's, or the owner's to see (404 for anyone else)."""
+    batches = Batch.objects.all() if user.is_account_owner else Batch.objects.filter(requested_by=user)
+    return get_object_or_404(batches.select_related("requested_by"), pk=pk)
+
+
+def batch_items(batch: Batch) -> list:
+    return list(batch.items.select_related("device", "operation").order_by("device__fqdn", "pk"))

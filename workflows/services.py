@@ -20,7 +20,7 @@ from devices import services as inventory
 from devices.models import Device
 
 from . import events, progress
-from .models import Operation
+from .models import Batch, BatchItem, Operation
 from .queue import enqueue_submit
 from .rules import (
     EXIT_KIND,
@@ -416,3 +416,40 @@ def back_from_inside(user, op: Operation) -> Operation:
                detail={"state": State.EXITED})
     op.refresh_from_db()
     return op
+
+
+# --- Bulk rescue ---------------------------------------------------------------------------------------
+
+BATCH_KINDS = (Kind.RESCUE, Kind.RESTART)
+
+
+def request_batch(user, kind: str, devices: list[Device], *, confirmation: str, reason: str = "",
+                  time_limit_minutes: float | None = None) -> Batch:
+    """One Yes, one operation per device through request_operation (its checks, its audit, its
+    queue); a refused device is kept on the batch with the reason. The Yes is used once."""
+    if kind not in BATCH_KINDS:
+        raise OperationRefused("Only Rescue mode and Restart are offered for many devices at once.", Why.INVALID)
+    if not devices:
+        raise OperationRefused("Select at least one device.", Why.INVALID)
+    if len(devices) > settings.BULK_MAX_DEVICES:
+        raise OperationRefused(f"A batch takes at most {settings.BULK_MAX_DEVICES} devices.", Why.INVALID)
+    limit = _time_limit_seconds(kind, time_limit_minutes, devices[0]) if kind in EXIT_KIND else None
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(requested_by=user, kind=kind, reason=reason.strip()[:500],
+                                         time_limit_seconds=limit, confirmation=confirmation)
+    except IntegrityError:
+        text = "This Yes was already used; nothing new was requested."
+        record(EVENTS[kind], "denied", actor=user, reason=text, detail={"batch": True})
+        raise OperationRefused(text, Why.CONFLICT) from None
+    record(EVENTS[kind], "requested", actor=user, reason=batch.reason,
+           detail={"batch": batch.pk, "devices": len(devices), "kind": kind})
+    for device in devices:
+        item = BatchItem(batch=batch, device=device)
+        try:
+            item.operation = request_operation(user, device, kind, reason=batch.reason,
+                                               time_limit_minutes=time_limit_minutes)
+        except OperationRefused as refused:
+            item.refused = refused.reason[:500]
+        item.save()
+    return batch

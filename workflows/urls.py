@@ -12,6 +12,9 @@ urlpatterns = [
     path("devices/<int:pk>/reveal-password/", views.reveal_password, name="reveal_password"),
     path("operations/<int:pk>/", views.operation, name="operation"),
     path("operations/<int:pk>/progress/", views.operation_progress, name="operation_progress"),
+    path("batches/new/<str:kind>/", views.batch_new, name="batch_new"),
+    path("batches/<int:pk>/", views.batch, name="batch"),
+    path("batches/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
     path("operations/<int:pk>/extend/", views.extend_session, name="extend_session"),
     path("operations/<int:pk>/back-from-inside/", views.back_from_inside, name="back_from_inside"),
 ]

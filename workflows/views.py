@@ -21,7 +21,7 @@ from devices.models import Device
 from devices.selectors import device_detail
 
 from . import panels, selectors, services
-from .forms import ConfirmForm, ExtendForm, ReauthForm, confirmation_token
+from .forms import BatchForm, ConfirmForm, ExtendForm, ReauthForm, batch_token, confirmation_token
 from .models import Operation
 from .rules import reveal_blocker
 
@@ -236,3 +236,84 @@ def reveal_password(request, pk: int):
     record("device.credentials.reveal", "succeeded", request=request, device=device,
            detail={"usernames": [c.get("username") for c in credentials]})
     return render(request, "workflows/_password.html", {"device": device, "credentials": credentials})
+
+
+# --- Bulk rescue -----------------------------------------------------------------------------------------
+
+def _batch_devices(request) -> tuple[list[Device], str]:
+    """The devices a bulk page is about: those ticked, or all matching the Device List's filter
+    (bounded). Ids outside the user's access are dropped, as if they did not exist."""
+    from django.http import QueryDict
+
+    from devices.filters import DeviceFilter
+    from devices.selectors import device_list
+
+    visible = device_list(request.user)
+    if request.GET.get("all") == "1":
+        matching = DeviceFilter(QueryDict(request.GET.get("filter", "")), queryset=visible).qs
+    else:
+        ids = [int(pk) for pk in request.GET.getlist("device") if pk.isdigit()][: settings.BULK_MAX_DEVICES + 1]
+        matching = visible.filter(pk__in=ids)
+    devices = list(matching.order_by("fqdn", "pk")[: settings.BULK_MAX_DEVICES + 1])
+    if not devices:
+        return [], "Select at least one device on the Device List (or “all matching this filter”)."
+    if len(devices) > settings.BULK_MAX_DEVICES:
+        return [], (f"More than {settings.BULK_MAX_DEVICES} devices were selected; a batch takes at most "
+                    f"{settings.BULK_MAX_DEVICES}. Narrow the filter, or tick them one by one.")
+    return devices, ""
+
+
+@require_http_methods(["GET", "POST"])
+def batch_new(request, kind: str):
+    if kind not in services.BATCH_KINDS:
+        raise Http404("Only Rescue mode and Restart are offered for many devices at once.")
+    title = Operation.Kind(kind).label
+    if request.method == "POST":
+        return _batch_request(request, kind)
+    devices, problem = _batch_devices(request)
+    if problem:
+        messages.error(request, problem)
+        return redirect("devices:list")
+    candidates = selectors.batch_candidates(request.user, devices, kind)
+    ready = [c.device.pk for c in candidates if not c.blocker]
+    form = BatchForm(user=request.user, kind=kind,
+                     initial={"confirmation": batch_token(request.user, kind, [c.device.pk for c in candidates])})
+    return render(request, "workflows/batch_confirm.html", {
+        "kind": kind, "title": title, "candidates": candidates, "ready": ready, "form": form,
+        "question": f"{title} on {len(ready)} device{'s' if len(ready) != 1 else ''} immediately?"})
+
+
+def _batch_request(request, kind: str):
+    form = BatchForm(request.POST, user=request.user, kind=kind)
+    if not form.is_valid():
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if "confirmation" in form.errors:
+            record(services.EVENTS[kind], "denied", request=request, reason=problems, detail={"batch": True})
+        messages.error(request, f"Nothing was requested. {problems}")
+        return redirect("devices:list")
+    from devices.selectors import device_list
+
+    devices = list(device_list(request.user).filter(pk__in=form.cleaned_data["devices"]).order_by("fqdn", "pk"))
+    try:
+        batch = services.request_batch(request.user, kind, devices, confirmation=form.cleaned_data["confirmation"]["n"],
+                                       reason=form.cleaned_data["reason"],
+                                       time_limit_minutes=form.cleaned_data.get("time_limit"))
+    except services.OperationRefused as refused:
+        messages.error(request, refused.reason)
+        return redirect("devices:list")
+    asked = sum(1 for item in batch.items.all() if item.operation_id)
+    messages.success(request, f"{Operation.Kind(kind).label} requested for {asked} of {len(devices)} devices; "
+                              "this page follows each of them.")
+    return redirect("workflows:batch", pk=batch.pk)
+
+
+@require_safe
+def batch(request, pk: int):
+    found = selectors.batch_for(request.user, pk)
+    return render(request, "workflows/batch.html", {"batch": found, "items": selectors.batch_items(found)})
+
+
+@require_safe
+def batch_progress(request, pk: int):
+    found = selectors.batch_for(request.user, pk)
+    return render(request, "workflows/_batch_items.html", {"batch": found, "items": selectors.batch_items(found)})

@@ -65,6 +65,12 @@ MATRIX.update({
     # cannot ask the (down) provider whether the device runs, and says so.
     "workflows:extend_session": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **ACTED}},
     "workflows:back_from_inside": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **ACTED}},
+    # Bulk: nothing selected sends everyone back to the Device List with what to do; an empty Yes
+    # is refused there too (and audited). Each device is checked when the batch is made.
+    "workflows:batch_new": {"GET": {**ANON, **{r: 302 for r in ROLES[1:]}},
+                            "POST": {**ANON, **{r: 302 for r in ROLES[1:]}}},
+    "workflows:batch": {"GET": {**ANON, **{r: 404 for r in ROLES[1:]}}, "POST": {**ANON, **NOT_ALLOWED}},
+    "workflows:batch_progress": {"GET": {**ANON, **{r: 404 for r in ROLES[1:]}}, "POST": {**ANON, **NOT_ALLOWED}},
 })
 MATRIX.update({name: {"GET": {**ANON, **REVIEWERS}, "POST": {**ANON, **NOT_ALLOWED}} for name in (
     "audit:log", "audit:export_csv", "audit:export_jsonl", "audit:rescues", "audit:story", "audit:integrity")})
@@ -176,7 +182,10 @@ def url_for(name: str, world) -> str:
     if name.startswith("workflows:operation") or name in ("audit:story", "workflows:extend_session",
                                                           "workflows:back_from_inside"):
         return reverse(name, args=[world["operation"].pk])
-    if name in ("notifications:webhook", "notifications:webhook_test", "notifications:webhook_delete"):
+    if name == "workflows:batch_new":
+        return reverse(name, args=["rescue"])
+    if name in ("notifications:webhook", "notifications:webhook_test", "notifications:webhook_delete",
+                "workflows:batch", "workflows:batch_progress"):
         return reverse(name, args=[999999])
     if name == "factor_remove":
         return reverse(name, args=["totp", 999999])

@@ -74,3 +74,20 @@ def status_in(device, names: str) -> bool:
     if unknown:
         raise ValueError(f"Not device statuses: {sorted(unknown)}")
     return device.status in wanted
+
+
+@register.filter
+def batch_active(batch, items) -> bool:
+    """Still worth watching: some device's operation is under way."""
+    return any(item.operation and item.operation.is_active for item in items)
+
+
+@register.filter
+def batch_summary(items) -> str:
+    """'7 in rescue · 2 under way · 1 failed · 1 refused' (counts of what people care about)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        label = "refused" if item.operation is None else (
+            "under way" if item.operation.is_active else item.operation.get_state_display().lower())
+        counts[label] = counts.get(label, 0) + 1
+    return " · ".join(f"{n} {label}" for label, n in counts.items()) or "Nothing in this batch."
