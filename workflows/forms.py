@@ -63,6 +63,7 @@ class ExtendForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["minutes"] = time_limit_field("Add")
+        self.fields["minutes"].widget.attrs["hx-preserve"] = "true"  # the card refreshes while one chooses
 
 
 class ReauthForm(forms.Form):

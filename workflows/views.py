@@ -70,7 +70,8 @@ def _confirm(request, device: Device, kind: str, context: dict, subject: str = "
     check = selectors.preflight(device, kind)
     return render(request, "workflows/confirm.html", {
         "device": device, "kind": kind, "check": check, **context,
-        "form": ConfirmForm(initial={"confirmation": confirmation_token(request.user, device, kind, subject)})})
+        "form": ConfirmForm(kind=kind, initial={
+            "confirmation": confirmation_token(request.user, device, kind, subject)})})
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,7 +150,8 @@ def operation(request, pk: int):
 @require_safe
 def operation_progress(request, pk: int):
     op = selectors.operation_for(request.user, pk)
-    return render(request, "workflows/_progress.html", {"op": op})
+    session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
+    return render(request, "workflows/_progress.html", {"op": op, **session})
 
 
 def _session_for(request, pk: int) -> Operation:
