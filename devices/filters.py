@@ -1,3 +1,5 @@
+from functools import partial
+
 import django_filters
 from django.db.models import Q
 
@@ -19,7 +21,8 @@ class DeviceFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["datacenter"].extra["choices"] = datacenter_choices(self.queryset)
+        # Read when the list is shown or a Location is asked for, not on every htmx partial.
+        self.filters["datacenter"].extra["choices"] = partial(datacenter_choices, self.queryset)
 
     def search(self, queryset, name, value):
         """Name (hostname.domain), IP address or OS, as the console's device search."""

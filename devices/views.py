@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
@@ -29,6 +30,8 @@ def device_list(request):
                "per_page": table.paginator.per_page,
                "per_page_choices": DeviceTable.PER_PAGE_CHOICES, "last_sync": services.last_sync(),
                "may_sync": services.may_sync_now(request.user)}
+    # Each row's link, without reversing a URL per row (a tenth of the page's time at 25 rows).
+    table.detail_prefix = reverse("devices:detail", args=[0]).removesuffix("0/")
     table.pickable = bool(context["list_tools"])  # a tool to act on the selected rows: rows get checkboxes
     template = "devices/_results.html" if request.htmx and not request.htmx.boosted else "devices/list.html"
     return render(request, template, context)

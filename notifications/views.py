@@ -65,13 +65,18 @@ def webhook(request, pk: int):
         "tolerance": TOLERANCE_SECONDS})
 
 
-@require_POST
-def webhook_test(request, pk: int):
+def _webhook_to_change(request, pk: int, event: str):
+    """The owner's webhook (a refusal first, audited; then 404 if there is no such webhook)."""
     try:
-        services.check_may_configure(request.user, "webhook.test")
+        services.check_may_configure(request.user, event)
     except services.NotificationRefused as refused:
         _refused(refused)
-    hook = get_object_or_404(selectors.webhooks(), pk=pk)
+    return get_object_or_404(selectors.webhooks(), pk=pk)
+
+
+@require_POST
+def webhook_test(request, pk: int):
+    hook = _webhook_to_change(request, pk, "webhook.test")
     services.send_test(request.user, hook)
     messages.info(request, "Test sent. Its delivery shows below within a few seconds (reload the page).")
     return redirect("notifications:webhook", pk=hook.pk)
@@ -79,11 +84,7 @@ def webhook_test(request, pk: int):
 
 @require_POST
 def webhook_delete(request, pk: int):
-    try:
-        services.check_may_configure(request.user, "webhook.delete")
-    except services.NotificationRefused as refused:
-        _refused(refused)
-    hook = get_object_or_404(selectors.webhooks(), pk=pk)
+    hook = _webhook_to_change(request, pk, "webhook.delete")
     services.delete_webhook(request.user, hook)
     messages.success(request, f"Webhook “{hook.name}” deleted; it receives nothing more.")
     return redirect("notifications:webhooks")

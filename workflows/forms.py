@@ -17,6 +17,19 @@ def confirmation_token(user, device, kind: str, subject: str = "") -> str:
                          salt=_SALT)
 
 
+def _signed_yes(token: str) -> dict:
+    """A confirmation page's token, if this portal signed it within CONFIRMATION_MAX_AGE_MINUTES."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=settings.CONFIRMATION_MAX_AGE_MINUTES * 60)
+    except signing.SignatureExpired:
+        raise forms.ValidationError("This confirmation page was open too long.") from None
+    except signing.BadSignature:
+        raise forms.ValidationError("This confirmation is not valid.") from None
+    if not isinstance(data, dict):
+        raise forms.ValidationError("This confirmation is not valid.")
+    return data
+
+
 class ConfirmForm(forms.Form):
     """Yes on a confirmation page. The token ties the Yes to the page that was shown, for
     CONFIRMATION_MAX_AGE_MINUTES; the operation keeps its nonce, so a replayed Yes does nothing."""
@@ -34,14 +47,8 @@ class ConfirmForm(forms.Form):
             self.fields["time_limit"] = time_limit_field("Time limit", initial=default_time_limit(), required=False)
 
     def clean_confirmation(self) -> str:
-        try:
-            data = signing.loads(self.cleaned_data["confirmation"], salt=_SALT,
-                                 max_age=settings.CONFIRMATION_MAX_AGE_MINUTES * 60)
-        except signing.SignatureExpired:
-            raise forms.ValidationError("This confirmation page was open too long.") from None
-        except signing.BadSignature:
-            raise forms.ValidationError("This confirmation is not valid.") from None
-        if not isinstance(data, dict) or {k: data.get(k) for k in self.expected} != self.expected:
+        data = _signed_yes(self.cleaned_data["confirmation"])
+        if {k: data.get(k) for k in self.expected} != self.expected:
             raise forms.ValidationError("This confirmation was for another device, action, image or person.")
         return str(data.get("n", ""))
 
@@ -92,14 +99,8 @@ class BatchForm(forms.Form):
             self.fields["time_limit"] = time_limit_field("Time limit", initial=default_time_limit(), required=False)
 
     def clean_confirmation(self) -> dict:
-        try:
-            data = signing.loads(self.cleaned_data["confirmation"], salt=_SALT,
-                                 max_age=settings.CONFIRMATION_MAX_AGE_MINUTES * 60)
-        except signing.SignatureExpired:
-            raise forms.ValidationError("This confirmation page was open too long.") from None
-        except signing.BadSignature:
-            raise forms.ValidationError("This confirmation is not valid.") from None
-        if not isinstance(data, dict) or data.get("u") != self.user.pk or data.get("k") != f"batch:{self.kind}":
+        data = _signed_yes(self.cleaned_data["confirmation"])
+        if data.get("u") != self.user.pk or data.get("k") != f"batch:{self.kind}":
             raise forms.ValidationError("This confirmation was for another action or person.")
         return data
 
