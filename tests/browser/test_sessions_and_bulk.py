@@ -2,14 +2,17 @@
 stack `make run` starts (with short session timings a user could set)."""
 
 import signal
+import time
 
 import pytest
 from playwright.sync_api import expect
 
+from notifications.payloads import SIGNATURE_HEADER, verify
 from tests.browser.test_device_list import log_in
 from tests.browser.test_rescue import action, open_device
 from tests.support.portal import start_portal
 from tests.support.processes import stop
+from tests.support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.browser
 SHORT_SESSIONS = {"RESCUE_TIME_LIMIT_CHOICES_MINUTES": "0.25,30,60", "RESCUE_REMINDER_MINUTES": "0.1",
@@ -67,3 +70,31 @@ def test_three_servers_rescued_in_one_batch_on_a_phone(page, short_portal):
     page.click("#yes")
     expect(page.locator(".messages")).to_contain_text("requested for 3 of 3 devices")
     expect(page.locator("#batch-summary")).to_have_text("3 in rescue", timeout=120_000)
+
+
+def test_the_owner_adds_a_webhook_and_its_test_arrives_signed(page, portal):
+    receiver = WebhookReceiver()
+    try:
+        log_in(page, portal)
+        page.click("text=Notifications")
+        page.click("text=Webhooks for the whole account")
+        page.fill("#id_name", "Chat ops")
+        page.fill("#id_url", receiver.url)
+        page.check("text=An operation finished")
+        page.check("text=The portal's exit at a time limit failed")
+        page.click("text=Add webhook")
+        expect(page.locator(".messages")).to_contain_text("Webhook “Chat ops” added")
+        secret = page.locator("#webhook-secret").inner_text()
+
+        page.click("#send-test")
+        expect(page.locator(".messages")).to_contain_text("Test sent")
+        deadline = time.monotonic() + 60
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.2)
+        request = receiver.requests[0]
+        assert verify(secret, request["headers"][SIGNATURE_HEADER], request["body"], now=time.time())
+        page.reload()
+        expect(page.locator("#deliveries")).to_contain_text("Sent")
+        expect(page.locator("#deliveries")).to_contain_text("200")
+    finally:
+        receiver.stop()
