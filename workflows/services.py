@@ -337,13 +337,10 @@ def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
     whole session within the maximum; audited with the reason."""
     check_may_act_on_session(user, op, "rescue_session.extend")
     reason = reason.strip()[:500]
-    blocker = "" if op.is_session and op.ends_at else "This session has ended; there is nothing to extend."
-    blocker = blocker or ("" if reason else "Say why the session needs more time (kept in the audit trail).")
-    blocker = blocker or extension_blocker(op.time_limit_seconds or 0, minutes, offered_time_limits(),
-                                           settings.RESCUE_TIME_LIMIT_MAX_MINUTES)
-    if blocker:
-        record("rescue_session.extend", "denied", device=op.device, operation_id=op.pk, reason=blocker)
-        raise OperationRefused(blocker, Why.CONFLICT if "ended" in blocker else Why.INVALID)
+    refusal = _extension_refusal(op, minutes, reason)
+    if refusal:
+        record("rescue_session.extend", "denied", device=op.device, operation_id=op.pk, reason=refusal.reason)
+        raise refusal
     added = round(minutes * 60)
     with transaction.atomic():
         locked = Operation.objects.select_for_update().get(pk=op.pk)
@@ -361,6 +358,20 @@ def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
                detail={"added_minutes": minutes, "ends_at": ends_at.isoformat()})
     op.refresh_from_db()
     return op
+
+
+def _extension_refusal(op: Operation, minutes: float, reason: str) -> OperationRefused | None:
+    if not (op.is_session and op.ends_at):
+        return OperationRefused("This session has ended; there is nothing to extend.", Why.CONFLICT)
+    if Operation.objects.filter(device_id=op.device_id, state__in=Operation.ACTIVE_STATES).exists():
+        return OperationRefused("The device is already leaving this session (an operation is under way); "
+                                "there is nothing to extend.", Why.CONFLICT)
+    if not reason:
+        return OperationRefused("Say why the session needs more time (kept in the audit trail).", Why.INVALID)
+    if blocker := extension_blocker(op.time_limit_seconds or 0, minutes, offered_time_limits(),
+                                    settings.RESCUE_TIME_LIMIT_MAX_MINUTES):
+        return OperationRefused(blocker, Why.INVALID)
+    return None
 
 
 def exit_at_time_limit(op: Operation) -> Operation | None:
