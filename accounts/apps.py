@@ -18,7 +18,7 @@ class AccountsConfig(AppConfig):
         events.register("user.view", "user.create", "user.password_reset", "user.deactivate", "user.reactivate",
                         "user.permission.grant", "user.permission.revoke", "user.role.grant", "user.role.revoke",
                         "user.device_access.grant", "user.device_access.revoke", "user.second_factor.reset",
-                        "user.step_up", group="Users")
+                        "user.step_up", "user.email", group="Users")
 
         from . import receivers
 

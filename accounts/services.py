@@ -387,3 +387,21 @@ def ensure_demo_user(username: str, password_file: Path, *, owner: bool = False,
     user.capabilities.add(*Capability.objects.filter(key__in=list(capabilities)))
     user.devices.add(*devices)
     return user, password
+
+
+def set_own_email(user, email: str) -> None:
+    """A person's own address for notifications (and "Forgot your password?"); audited, the old and
+    new domains only."""
+    from django.core.validators import validate_email
+
+    email = email.strip()
+    if email:
+        validate_email(email)
+    if email == user.email:
+        return
+    before = user.email
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(email=email)
+        record("user.email", "succeeded", actor=user, target=user,
+               detail={"from_domain": before.rpartition("@")[2], "to_domain": email.rpartition("@")[2]})
+    user.email = email

@@ -9,6 +9,7 @@ def event_choices() -> list[tuple[str, str]]:
 
 
 class PreferencesForm(forms.Form):
+    email = forms.EmailField(required=False, label="Your email address", max_length=254)
     events = forms.MultipleChoiceField(choices=event_choices, required=False, widget=forms.CheckboxSelectMultiple,
                                        label="Email me when")
     every_device = forms.BooleanField(required=False, label="for every device I can see, not only my own operations")

@@ -182,6 +182,14 @@ def check_may_configure(actor, event: str) -> None:
         raise NotificationRefused(text)
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] only: a webhook's path, query or user:password often is its secret, and
+    the audit trail is read by auditors."""
+    parts = urlparse(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
 def create_webhook(actor, name: str, url: str, chosen: list[str], slack_format: bool) -> Webhook:
     check_may_configure(actor, "webhook.create")
     if urlparse(url).scheme not in ("http", "https"):
@@ -193,14 +201,14 @@ def create_webhook(actor, name: str, url: str, chosen: list[str], slack_format: 
         webhook = Webhook.objects.create(name=name.strip()[:100], url=url, events=sorted(chosen),
                                          slack_format=slack_format, created_by=actor)
         record("webhook.create", "succeeded", actor=actor, target=webhook,
-               detail={"url": url, "events": sorted(chosen), "slack_format": slack_format})
+               detail={"address": origin(url), "events": sorted(chosen), "slack_format": slack_format})
     return webhook
 
 
 def delete_webhook(actor, webhook: Webhook) -> None:
     check_may_configure(actor, "webhook.delete")
     with transaction.atomic():
-        record("webhook.delete", "succeeded", actor=actor, target=webhook, detail={"url": webhook.url})
+        record("webhook.delete", "succeeded", actor=actor, target=webhook, detail={"address": origin(webhook.url)})
         webhook.delete()
 
 

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import policy
+from accounts import services as account_services
 from accounts.refusals import Why
 
 from . import selectors, services
@@ -14,9 +15,10 @@ from .payloads import SIGNATURE_HEADER, TOLERANCE_SECONDS
 @require_http_methods(["GET", "POST"])
 def preferences(request):
     current = services.preferences_of(request.user)
-    form = PreferencesForm(request.POST if request.method == "POST" else None, initial={"events": current.events,
-                                                          "every_device": current.every_device})
+    form = PreferencesForm(request.POST if request.method == "POST" else None, initial={
+        "events": current.events, "every_device": current.every_device, "email": request.user.email})
     if request.method == "POST" and form.is_valid():
+        account_services.set_own_email(request.user, form.cleaned_data["email"])
         services.set_preferences(request.user, form.cleaned_data["events"], form.cleaned_data["every_device"])
         messages.success(request, "Saved. Notifications go to " + (request.user.email or "no address: add an email "
                                                                    "address to your account to receive them") + ".")

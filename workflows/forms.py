@@ -67,14 +67,23 @@ class ExtendForm(forms.Form):
     reason = forms.CharField(max_length=500, strip=True, error_messages={
         "required": "Say why the session needs more time (kept in the audit trail)."})
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, room_minutes: float | None = None, **kwargs):
+        """`room_minutes`: how much more the session may have; only the steps that fit are offered."""
         super().__init__(*args, **kwargs)
         self.fields["minutes"] = time_limit_field("Add")
+        if room_minutes is not None:
+            self.fields["minutes"].choices = [(v, label) for v, label in self.fields["minutes"].choices
+                                              if float(v) <= room_minutes + 1e-6]
         self.fields["minutes"].widget.attrs["hx-preserve"] = "true"  # the card refreshes while one chooses
 
 
 class ReauthForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=256)
+
+
+def is_device_id(text: str) -> bool:
+    """A plain number a database id can be ('²' is a digit to str.isdigit, not to int())."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def batch_token(user, kind: str, device_ids: list[int]) -> str:
@@ -107,10 +116,10 @@ class BatchForm(forms.Form):
     def clean(self):
         """The devices kept: some of those the page offered (named in the signed Yes), never others."""
         cleaned = super().clean()
-        try:
-            kept = {int(pk) for pk in self.data.getlist("device")}
-        except ValueError:
-            raise forms.ValidationError("A device that was not offered was sent.") from None
+        sent = self.data.getlist("device")
+        if not all(is_device_id(pk) for pk in sent):
+            raise forms.ValidationError("A device that was not offered was sent.")
+        kept = {int(pk) for pk in sent}
         data = cleaned.get("confirmation")
         if isinstance(data, dict):
             if not kept:

@@ -9,6 +9,9 @@ Kind = Operation.Kind
 
 def state_blocker(device: Device, kind: str) -> str:
     """Why the device's current state rules this request out (with what to do instead), or ""."""
+    if kind == Kind.RESCUE and device.kind == Device.Kind.VIRTUAL and device.os_family == Device.OsFamily.WINDOWS:
+        return ("Windows virtual servers have no rescue kernel: use Boot from image with "
+                "WindowsRescueStandalone.iso instead.")
     if kind == Kind.RESCUE and device.status == Device.Status.IN_RESCUE:
         return ("This device is already in rescue mode. To leave it, use Actions → Restart; to connect, see "
                 "How to connect on the device's page.")
@@ -42,9 +45,10 @@ def time_limit_choices(offered: list[float], maximum: float) -> list[float]:
 def minutes_label(minutes: float) -> str:
     if minutes < 1:
         return f"{round(minutes * 60)} seconds"
-    if minutes >= 60 and minutes % 60 == 0:
-        hours = int(minutes // 60)
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if minutes >= 60:
+        hours, rest = int(minutes // 60), minutes % 60
+        said = f"{hours} hour{'s' if hours != 1 else ''}"
+        return said + (f" {minutes_label(rest)}" if rest else "")
     return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 
 

@@ -115,10 +115,6 @@ def batch_candidates(user, devices: list[Device], kind: str) -> list[BatchCandid
             blocker = "No longer in the SoftLayer account."
         elif device.pk in running:
             blocker = "An operation is already in progress on it."
-        elif kind == Operation.Kind.RESCUE and device.kind == Device.Kind.VIRTUAL \
-                and device.os_family == Device.OsFamily.WINDOWS:
-            blocker = ("Windows virtual servers have no rescue kernel: use Boot from image "
-                       "(WindowsRescueStandalone.iso).")
         else:
             blocker = state_blocker(device, kind)
         candidates.append(BatchCandidate(device, blocker, rescue_environment(device)))

@@ -345,7 +345,7 @@ def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
     with transaction.atomic():
         locked = Operation.objects.select_for_update().get(pk=op.pk)
         if not locked.is_session:
-            raise OperationRefused("This session has ended; there is nothing to extend.", Why.CONFLICT)
+            raise OperationRefused("This session has already ended.", Why.CONFLICT)
         if blocker := extension_blocker(locked.time_limit_seconds or 0, minutes, offered_time_limits(),
                                         settings.RESCUE_TIME_LIMIT_MAX_MINUTES):  # a second extension at once
             raise OperationRefused(blocker, Why.INVALID)
@@ -360,12 +360,20 @@ def extend(user, op: Operation, minutes: float, reason: str) -> Operation:
     return op
 
 
-def _extension_refusal(op: Operation, minutes: float, reason: str) -> OperationRefused | None:
-    if not (op.is_session and op.ends_at):
-        return OperationRefused("This session has ended; there is nothing to extend.", Why.CONFLICT)
+def _session_state_refusal(op: Operation) -> str:
+    """Why a session cannot be extended or closed now: not there yet, over, or already being left."""
+    if op.is_active:
+        return "The device has not reached rescue yet: wait until this operation has finished."
+    if not op.is_session:
+        return "This session has already ended."
     if Operation.objects.filter(device_id=op.device_id, state__in=Operation.ACTIVE_STATES).exists():
-        return OperationRefused("The device is already leaving this session (an operation is under way); "
-                                "there is nothing to extend.", Why.CONFLICT)
+        return "The device is already leaving this session (an operation is under way on it)."
+    return ""
+
+
+def _extension_refusal(op: Operation, minutes: float, reason: str) -> OperationRefused | None:
+    if text := _session_state_refusal(op) or ("" if op.ends_at else "This session has no time limit to extend."):
+        return OperationRefused(text, Why.CONFLICT)
     if not reason:
         return OperationRefused("Say why the session needs more time (kept in the audit trail).", Why.INVALID)
     if blocker := extension_blocker(op.time_limit_seconds or 0, minutes, offered_time_limits(),
@@ -392,16 +400,35 @@ def exit_at_time_limit(op: Operation) -> Operation | None:
                                  reason=f"Time limit of {limit} reached: the portal ended the session.")
     except OperationRefused as refused:
         log.warning("Exit at the time limit of operation %s refused: %s", op.pk, refused.reason)
+        if Device.objects.filter(pk=op.device_id, vanished_at__isnull=False).exists():
+            _close_vanished_session(op)
         return None
+
+
+def _close_vanished_session(op: Operation) -> None:
+    """A device that left the SoftLayer account cannot be restarted: its session is closed, said
+    once, and not tried again."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not Operation.objects.filter(pk=op.pk, state__in=SESSION_STATES).update(
+                state=State.EXITED, exited_at=now, updated_at=now,
+                exit_note="Closed at the time limit: the device is no longer in the SoftLayer account"):
+            return
+        record(EVENTS[op.kind], "failed", actor=op.requested_by, device=op.device, operation_id=op.pk,
+               reason="The time limit was reached, but the device is no longer in the SoftLayer account; "
+                      "the session was closed without a restart.", detail={"state": State.EXITED})
+        events.publish(events.SESSION_EXIT_FAILED, op.pk)
 
 
 def back_from_inside(user, op: Operation) -> Operation:
     """Someone restarted the device from inside the rescue OS: SoftLayer shows no rescue flag, so the
     portal is told. Nothing is sent; the device must answer as running with no transaction."""
     check_may_act_on_session(user, op, "rescue_session.back_from_inside")
-    if op.kind != Kind.RESCUE or not op.is_session:
+    text = _session_state_refusal(op)
+    if not text and op.kind != Kind.RESCUE:
         text = ("Only a device in rescue mode can be marked back to normal this way (an image stays mounted "
-                "until Continue).") if op.is_session else "This rescue has already ended."
+                "until Continue).")
+    if text:
         record("rescue_session.back_from_inside", "denied", device=op.device, operation_id=op.pk, reason=text)
         raise OperationRefused(text, Why.CONFLICT)
     gateway = provider.Gateway(interactive=True)
@@ -420,7 +447,7 @@ def back_from_inside(user, op: Operation) -> Operation:
         if not Operation.objects.filter(pk=op.pk, state=State.IN_RESCUE).update(
                 state=State.EXITED, exited_at=now, updated_at=now,
                 exit_note=f"Restarted from inside the rescue system (told by {user.get_username()})"):
-            raise OperationRefused("This rescue has already ended.", Why.CONFLICT)
+            raise OperationRefused("This session has already ended.", Why.CONFLICT)
         inventory.report_status(op.device_id, Device.Status.NORMAL, provider_transaction="",
                                 power_state=Device.Power.ON)
         record("rescue_session.back_from_inside", "succeeded", device=op.device, operation_id=op.pk,

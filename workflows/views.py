@@ -21,7 +21,7 @@ from devices.models import Device
 from devices.selectors import device_detail
 
 from . import panels, selectors, services
-from .forms import BatchForm, ConfirmForm, ExtendForm, ReauthForm, batch_token, confirmation_token
+from .forms import BatchForm, ConfirmForm, ExtendForm, ReauthForm, batch_token, confirmation_token, is_device_id
 from .models import Operation
 from .rules import reveal_blocker
 
@@ -43,7 +43,7 @@ def _request(request, device: Device, kind: str, subject: str = "", **extra):
     form = ConfirmForm(request.POST, user=request.user, device=device, kind=kind, subject=subject)
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        if "confirmation" in form.errors:
+        if "confirmation" in form.errors or "time_limit" in form.errors:  # forged, not a slip: recorded
             record(services.EVENTS[kind], "denied", request=request, device=device, reason=problems)
         messages.error(request, f"Nothing was requested. {problems} Check the details and press Yes again.")
         return redirect(request.path)
@@ -176,6 +176,9 @@ def extend_session(request, pk: int):
     form = ExtendForm(request.POST)
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if "minutes" in form.errors:  # not one of the offered steps: forged, recorded
+            record("rescue_session.extend", "denied", request=request, device=op.device, operation_id=op.pk,
+                   reason=problems)
         messages.error(request, f"The session was not extended. {problems}")
         return redirect("workflows:operation", pk=op.pk)
     try:
@@ -254,7 +257,7 @@ def _batch_devices(request) -> tuple[list[Device], str]:
     if request.GET.get("all") == "1":
         matching = DeviceFilter(QueryDict(request.GET.get("filter", "")), queryset=visible).qs
     else:
-        ids = [int(pk) for pk in request.GET.getlist("device") if pk.isdigit()][: settings.BULK_MAX_DEVICES + 1]
+        ids = [int(pk) for pk in request.GET.getlist("device") if is_device_id(pk)][: settings.BULK_MAX_DEVICES + 1]
         matching = visible.filter(pk__in=ids)
     devices = list(matching.order_by("fqdn", "pk")[: settings.BULK_MAX_DEVICES + 1])
     if not devices:
@@ -289,7 +292,7 @@ def _batch_request(request, kind: str):
     form = BatchForm(request.POST, user=request.user, kind=kind)
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        if "confirmation" in form.errors:
+        if "confirmation" in form.errors or "__all__" in form.errors or "time_limit" in form.errors:
             record(services.EVENTS[kind], "denied", request=request, reason=problems, detail={"batch": True})
         messages.error(request, f"Nothing was requested. {problems}")
         return redirect("devices:list")

@@ -38,7 +38,7 @@ def test_a_rescue_with_a_short_limit_reminds_then_ends_by_itself(page, short_por
     expect(page.locator("#time-left")).to_contain_text("Time left:")
     expect(page.locator("#reminder")).to_contain_text("The time limit is near", timeout=60_000)  # without reload
     expect(page.locator("#op-state")).to_have_text("Exited", timeout=120_000)
-    expect(page.locator(".progress")).to_contain_text("Restart by operator")
+    expect(page.locator(".progress")).to_contain_text("Restart by the portal at the time limit")
 
 
 def test_back_to_normal_after_a_restart_from_inside(page, short_portal):

@@ -160,3 +160,23 @@ def test_only_the_owner_configures_webhooks(client):
     assert response.status_code == 403
     assert AuditEvent.objects.filter(event="webhook.create", outcome="denied", actor_id=manager.pk).exists()
     assert not Webhook.objects.exists()
+
+
+def test_a_webhook_address_is_kept_in_the_audit_trail_without_its_secret_parts():
+    owner = OwnerFactory()
+    notify.create_webhook(owner, "slack", "https://user:pass@hooks.example.com:8443/services/T0/B0/XyZ?token=1",
+                          ["operation.failed"], True)
+    row = AuditEvent.objects.get(event="webhook.create")
+    assert row.detail["address"] == "https://hooks.example.com:8443"
+    assert "pass" not in str(row.detail) and "XyZ" not in str(row.detail)
+
+
+def test_people_set_their_own_address_for_notifications(client):
+    user = UserFactory(email="")
+    client.force_login(user)
+    page = client.post(reverse("notifications:preferences"), {"email": "not an address"}).content.decode()
+    assert "Nothing was saved" in page and "valid email" in page
+    client.post(reverse("notifications:preferences"), {"email": "me@example.com", "events": ["operation.failed"]})
+    user.refresh_from_db()
+    assert user.email == "me@example.com"
+    assert AuditEvent.objects.filter(event="user.email", actor_id=user.pk, detail__to_domain="example.com").exists()

@@ -134,3 +134,25 @@ def test_a_batch_page_is_its_requesters_and_the_owners(sim, linux):
     owner = Client()
     owner.force_login(OwnerFactory())
     assert owner.get(reverse("workflows:batch", args=[batch.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("forged", ["%C2%B2", "²", "99999999999999999999999", "-1", "1e3"])
+def test_odd_device_ids_are_no_devices(sim, linux, forged):
+    client = Client()
+    client.force_login(OwnerFactory())
+    response = client.get(reverse("workflows:batch_new", args=["rescue"]) + f"?device={forged}", follow=True)
+    assert response.status_code == 200 and "Select at least one device" in response.content.decode()
+
+
+def test_a_blocked_windows_server_forced_into_a_batch_is_refused_and_nothing_is_sent(sim, linux):
+    windows = Device.objects.filter(kind="virtual", os_family="windows").first()
+    client = Client()
+    client.force_login(OwnerFactory())
+    page = confirm_page(client, "rescue", [windows, linux[0]])
+    assert "no rescue kernel" in page.content.decode()
+
+    yes(client, "rescue", page, keep=[windows.pk, linux[0].pk])  # the blocked box re-enabled by hand
+    items = {item.device_id: item for item in Batch.objects.get().items.all()}
+    assert "no rescue kernel" in items[windows.pk].refused and items[windows.pk].operation is None
+    assert items[linux[0].pk].operation is not None
+    assert not Operation.objects.filter(device=windows).exists()

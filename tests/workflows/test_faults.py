@@ -72,8 +72,14 @@ def test_stuck_transaction_fails_after_its_deadline(sim, linux_guest, worker):
     assert AuditEvent.objects.filter(operation_id=op.pk, outcome="failed", event="device.rescue").exists()
 
 
-def test_windows_guest_rescue_kernel_refusal_is_a_clear_failure(sim, worker):
+def test_a_windows_guest_rescue_is_refused_before_anything_is_sent(sim):
+    """The rescue kernel does not exist for Windows guests (SoftLayer refuses it): the portal says
+    what to use instead, whoever asks (a page, a batch), and sends nothing."""
+    from audit.models import AuditEvent
+
     sync_devices()
     windows = Device.objects.filter(kind="virtual", os_family="windows").first()
-    op = wait_for(request_rescue(windows), "failed")
-    assert "not available for Windows" in op.error
+    with pytest.raises(services.OperationRefused, match=r"use Boot from image with WindowsRescueStandalone\.iso"):
+        request_rescue(windows)
+    assert sim.calls().get(RESCUE, 0) == 0 and not Operation.objects.exists()
+    assert AuditEvent.objects.filter(device_id=windows.pk, event="device.rescue", outcome="denied").exists()

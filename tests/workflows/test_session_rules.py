@@ -18,8 +18,8 @@ def test_choices_stop_at_the_maximum_and_never_run_out():
 
 
 def test_labels_read_as_people_say_them():
-    assert [minutes_label(m) for m in (0.5, 1, 2, 90, 60, 120)] == [
-        "30 seconds", "1 minute", "2 minutes", "90 minutes", "1 hour", "2 hours"]
+    assert [minutes_label(m) for m in (0.5, 1, 2, 90, 60, 120, 270)] == [
+        "30 seconds", "1 minute", "2 minutes", "1 hour 30 minutes", "1 hour", "2 hours", "4 hours 30 minutes"]
 
 
 def test_the_reminder_comes_before_the_end_even_for_short_limits():

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from devices import provider
 from devices.models import Device
 from devices.services import sync_devices
+from notifications.models import Notice
 from tests.factories import OwnerFactory, UserFactory, grant
 from tests.support.operations import press_yes, wait_for
 from tests.support.processes import start_cron, start_worker, stop
@@ -162,12 +163,12 @@ def test_extend_is_bounded_audited_and_needs_a_reason(sim, guest, short_limits, 
     page = client.post(url, {"minutes": "0.5", "reason": ""}, follow=True).content.decode()
     assert "Say why the session needs more time" in page
     page = client.post(url, {"minutes": "999", "reason": "more"}, follow=True).content.decode()
-    assert "Choose one of the time limits the page offers" in page
+    assert "Choose one of the time limits the page offers" in page  # a forged step: refused and recorded
     page = client.post(url, {"minutes": "60", "reason": "big job"}, follow=True).content.decode()
     assert "may last at most" in page
     op.refresh_from_db()
     assert op.ends_at == before  # nothing above changed it
-    assert [e.outcome for e in events(op, "rescue_session.extend")] == ["denied"]  # the over-the-maximum one
+    assert [e.outcome for e in events(op, "rescue_session.extend")] == ["denied", "denied"]  # forged, too long
 
     page = client.post(url, {"minutes": "0.5", "reason": "fsck still running"}, follow=True).content.decode()
     op.refresh_from_db()
@@ -210,7 +211,7 @@ def test_back_to_normal_after_a_restart_from_inside_sends_nothing(sim, guest, wo
     assert not any(m.endswith(("rebootDefault", "executeRescueLayer", "unmountIso")) for m in sent), sent
     assert events(op, "rescue_session.back_from_inside")[-1].outcome == "succeeded"
     again = client.post(reverse("workflows:back_from_inside", args=[op.pk]), follow=True).content.decode()
-    assert "This rescue has already ended" in again
+    assert "This session has already ended" in again
 
 
 def test_back_to_normal_is_refused_while_the_device_is_off(sim, guest, worker):
@@ -235,3 +236,25 @@ def test_a_forged_time_limit_requests_nothing(sim, guest, short_limits):
     assert "Nothing was requested" in response.content.decode()
     assert "Choose one of the time limits the page offers" in response.content.decode()
     assert not Operation.objects.filter(device=guest).exists()
+
+
+def test_a_session_not_reached_yet_cannot_be_extended_or_closed(sim, guest, short_limits):
+    owner = OwnerFactory()
+    client = Client()
+    client.force_login(owner)
+    op = services.request_operation(owner, guest, "rescue", time_limit_minutes=60)  # no worker: still queued
+    for name, data in (("extend_session", {"minutes": "0.5", "reason": "x"}), ("back_from_inside", {})):
+        page = client.post(reverse(f"workflows:{name}", args=[op.pk]), data, follow=True).content.decode()
+        assert "has not reached rescue yet" in page
+
+
+def test_a_session_whose_device_left_the_account_is_closed_and_said(sim, guest, session_stack):
+    owner = OwnerFactory()
+    op = wait_for(services.request_operation(owner, guest, "rescue", time_limit_minutes=SHORT), "in_rescue")
+    sim.remove_device("virtual", guest.provider_id)
+    sync_devices()  # the portal learns it is gone
+
+    op = wait_for(op, "exited", timeout=90)
+    assert "no longer in the SoftLayer account" in op.exit_note
+    assert not Operation.objects.filter(device=guest, automatic=True).exists()
+    assert Notice.objects.filter(operation=op, event="session.exit_failed").count() == 1

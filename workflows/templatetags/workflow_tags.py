@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 
 from workflows.models import Operation
+from workflows.rules import minutes_label
 
 register = template.Library()
 State = Operation.State
@@ -53,6 +54,12 @@ def time_left(op: Operation) -> str:
     if left <= 0:
         return "over"
     return f"{int(left // 3600)} h {int(left % 3600 // 60):02d} min" if left >= 3600 else _duration(left)
+
+
+@register.filter
+def minutes_of(seconds) -> str:
+    """A session's limit in seconds, said as people say it ('4 hours 30 minutes')."""
+    return minutes_label((seconds or 0) / 60)
 
 
 @register.filter

@@ -80,6 +80,7 @@ class Command(BaseCommand):
             raise CommandError(f"Port {port} is already in use. Stop what uses it, or run: PORT=8001 make run")
         # The demo offers a 2-minute time limit too, so a rescue session can be watched to its end.
         os.environ.setdefault("RESCUE_TIME_LIMIT_CHOICES_MINUTES", "2,30,60,120,240,480")
+        os.environ.setdefault("PORTAL_URL", f"http://localhost:{port}")  # the links in mail and webhooks
         call_command("migrate", interactive=False, verbosity=0)
         call_command("check", tags=["audit"])  # the audit trail is append-only, or nothing starts
         user, password = ensure_account_owner("owner", settings.VAR_DIR / "demo_owner_password")
