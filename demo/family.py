@@ -152,10 +152,10 @@ class Family:
             try:
                 if not zombie:
                     os.kill(pid, signal.SIGKILL)
-                    ended.append(pid)
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
+            ended.append(pid)  # said whether it was still running or had already exited by itself
         return ended
 
     def stop(self) -> None:
