@@ -36,7 +36,7 @@ def session_context(user, op) -> dict:
     room = settings.RESCUE_TIME_LIMIT_MAX_MINUTES - (op.time_limit_seconds or 0) / 60
     return {"session": op, "may_act": policy.can(user, CAPABILITY[op.kind], op.device),
             "may_end": policy.can(user, CAPABILITY[EXIT_KIND[op.kind]], op.device),
-            "extend_form": ExtendForm(room_minutes=room), "room_minutes": room, "last_exit": last_exit,
+            "extend_form": ExtendForm(room_minutes=room), "last_exit": last_exit,
             "next_try_at": op.auto_exit_last_at + timedelta(seconds=settings.AUTO_EXIT_RETRY_SECONDS)
             if last_exit and last_exit.state == Operation.State.FAILED else None}
 

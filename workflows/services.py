@@ -47,9 +47,6 @@ DEVICE_STATUS = {State.IN_RESCUE: Device.Status.IN_RESCUE, State.IMAGE_MOUNTED: 
                  State.NORMAL: Device.Status.NORMAL}
 
 
-CAPABILITY_NAMES = {key: BY_KEY[key].name for key in (SERVER_RELOAD, REMOTE_MANAGEMENT)}
-
-
 class OperationRefused(Refused):
     pass
 
@@ -296,7 +293,7 @@ def expire_if_stuck(op: Operation) -> bool:
 def check_may_act_on_session(user, op: Operation, event: str) -> None:
     """Extending a session or closing it takes the capability that started it; a refusal is audited."""
     if not policy.can(user, CAPABILITY[op.kind], op.device):
-        text = f"You need the {CAPABILITY_NAMES[CAPABILITY[op.kind]]} permission on this device to do this."
+        text = f"You need the {BY_KEY[CAPABILITY[op.kind]].name} permission on this device to do this."
         record(event, "denied", device=op.device, operation_id=op.pk, reason=text)
         raise OperationRefused(text)
 
