@@ -197,7 +197,12 @@ def verify_code(request, code: str, *, purpose: str) -> None:
     """Check a code from the authenticator app, or a recovery code, for the signed-in user.
     On success the session counts as verified (django-otp) and fresh (step-up). Raises
     FactorError with what to do next; every try is audited (never the code itself)."""
-    user = request.user
+    _mark_verified(request, check_code(request.user, code, purpose=purpose))
+
+
+def check_code(user, code: str, *, purpose: str):
+    """The check itself, with no session (the API proves each step-up this way): the factor that
+    matched, or FactorError. Each code works once; wrong ones make the next wait longer."""
     entered, kind = _digits(code), "totp"
     if not TOTP_CODE.match(entered):
         entered, kind = entered.lower()[:16], "recovery"
@@ -219,12 +224,11 @@ def verify_code(request, code: str, *, purpose: str) -> None:
                 waits.append(info["locked_until"])
             continue
         if matched:
-            _mark_verified(request, device)
             left = device.token_set.count() if kind == "recovery" else None
             record("auth.second_factor", "succeeded",
                    detail={"kind": kind, "purpose": purpose, **({"recovery_codes_left": left} if left is not None
                                                                  else {})})
-            return
+            return device
     if waits and len(waits) == len(devices):
         until = min(waits)
         record("auth.second_factor", "denied", detail={"kind": kind, "purpose": purpose},

@@ -47,11 +47,16 @@ def check_may_change(actor, target: User | None, event: str) -> None:
 def reauthenticate(request, password: str) -> bool:
     """The signed-in person proves it is them again. Through `authenticate`, so that wrong
     passwords count towards django-axes' lockout exactly as they do at the login page."""
-    user = authenticate(request, username=request.user.get_username(), password=password)
-    if user is None or user.pk != request.user.pk:
+    if not password_is_theirs(request, request.user, password):
         return False
     request.session.cycle_key()  # a new session key after every proof of identity
     return True
+
+
+def password_is_theirs(request, user, password: str) -> bool:
+    """The check alone, with no session (the API's step-up); wrong tries count in django-axes."""
+    found = authenticate(request, username=user.get_username(), password=password)
+    return found is not None and found.pk == user.pk
 
 
 def create_user(actor, *, username: str, password: str, email: str = "", first_name: str = "",

@@ -19,3 +19,7 @@ cron.register(write_digest_job, queue_name="default", interval=settings.AUDIT_DI
 from notifications.jobs import sweep as sweep_notifications  # noqa: E402
 
 cron.register(sweep_notifications, queue_name="notify", interval=60)
+
+from api.jobs import forget_old_keys  # noqa: E402
+
+cron.register(forget_old_keys, queue_name="default", interval=3600)

@@ -6,6 +6,9 @@ import sys
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.views import defaults
+
+from api.problems import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +27,32 @@ def _page(title: str, lines: list[str], status: int) -> HttpResponse:
     return response
 
 
+def _api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def server_error(request) -> HttpResponse:
-    """handler500: a database that cannot be reached is a 503 with what to do, not a bare 500."""
+    """handler500: a database that cannot be reached is a 503 with what to do, not a bare 500.
+    Under /api/ the same words as a problem (RFC 9457)."""
     exc = sys.exc_info()[1]
+    title, lines, status = *SERVER_ERROR, 500
     if isinstance(exc, DatabaseError):
         log.warning("Database unavailable: %s", exc)
-        return _page(*DATABASE_DOWN, status=503)
-    return _page(*SERVER_ERROR, status=500)
+        title, lines, status = *DATABASE_DOWN, 503
+    if _api(request):
+        response = problem_response(status, " ".join(lines), title=title, instance=request.path)
+        if status == 503:
+            response["Retry-After"] = "30"
+        return response
+    return _page(title, lines, status=status)
+
+
+def not_found(request, exception=None) -> HttpResponse:
+    """handler404: Django's page, or under /api/ a problem that says where the paths are listed."""
+    if _api(request):
+        return problem_response(404, "There is no such API path. The paths are listed at /api/schema/ and "
+                                     "/api/docs/.", instance=request.path)
+    return defaults.page_not_found(request, exception)
 
 
 ANONYMOUS_CSRF_ROWS_PER_MINUTE = 10

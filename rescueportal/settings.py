@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "audit",
     "review",
     "notifications",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +313,37 @@ NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
 NOTIFY_RETRY_SECONDS = [int(s) for s in env.list("NOTIFY_RETRY_SECONDS", default=["10", "60", "300", "1800"])]
 # Bulk rescue from the Device List: at most this many devices in one batch.
 BULK_MAX_DEVICES = env.int("BULK_MAX_DEVICES", default=50)
+# The JSON API (api/): personal access tokens, requests per token per minute, Idempotency-Key memory.
+API_TOKEN_EXPIRY_CHOICES_DAYS = [int(d) for d in env.list("API_TOKEN_EXPIRY_CHOICES_DAYS",
+                                                          default=["1", "7", "30", "90", "365"])]
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=30)
+API_RATE = env.str("API_RATE", default="120/minute")  # empty: no limit
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=24)
+IDEMPOTENCY_STALE_SECONDS = env.int("IDEMPOTENCY_STALE_SECONDS", default=300)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.PerTokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rescue Portal API",
+    "DESCRIPTION": "Rescue mode, Boot from image, Restart and Continue on IBM Cloud classic devices, under the "
+                   "portal's permissions and audit trail. Authenticate with a personal access token "
+                   "(`Authorization: Bearer rp_…`) from the API tokens page. Errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"DeviceKindEnum": "devices.models.Device.Kind",
+                            "OperationKindEnum": "workflows.models.Operation.Kind"},
+}
 # An operation still under way after this long is "waiting on SoftLayer for long" (a notification).
 OPERATION_SLOW_MINUTES = env.float("OPERATION_SLOW_MINUTES", default=15)
 

@@ -30,7 +30,9 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("audit/", include("review.urls")),  # the "audit:" URL names
     path("", include("notifications.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 
 handler500 = "rescueportal.errors.server_error"
+handler404 = "rescueportal.errors.not_found"

@@ -22,6 +22,17 @@ def past_rescues(queryset):
     ).select_related("device", "requested_by", "ended_by__requested_by").order_by("-created_at")
 
 
+def matching_rescues(queryset, wanted: dict):
+    """Past rescues narrowed by the filters people use (device name, who asked, state)."""
+    if device := wanted.get("device"):
+        queryset = queryset.filter(device__fqdn__icontains=device)
+    if who := wanted.get("actor"):
+        queryset = queryset.filter(requested_by__username__iexact=who)
+    if state := wanted.get("state"):
+        queryset = queryset.filter(state=state)
+    return past_rescues(queryset)
+
+
 def time_in_rescue(operation, now) -> float | None:
     """Seconds between reaching rescue and leaving it (or now, while still in it)."""
     if operation.state not in Operation.REACHED_STATES or not operation.finished_at:

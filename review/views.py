@@ -96,14 +96,8 @@ def export(request, fmt: str):
 @require_safe
 @reviewer_only
 def rescues(request):
-    operations, wanted = Operation.objects.all(), RescueFilterForm(request.GET).filters()
-    if device := wanted.get("device"):
-        operations = operations.filter(device__fqdn__icontains=device)
-    if who := wanted.get("actor"):
-        operations = operations.filter(requested_by__username__iexact=who)
-    if state := wanted.get("state"):
-        operations = operations.filter(state=state)
-    page = trail.keyset_page(selectors.past_rescues(operations), before=_int(request.GET.get("before")),
+    operations = selectors.matching_rescues(Operation.objects.all(), RescueFilterForm(request.GET).filters())
+    page = trail.keyset_page(operations, before=_int(request.GET.get("before")),
                              after=_int(request.GET.get("after")), key="pk")
     now = timezone.now()
     for op in page.rows:

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import policy
-from accounts.capabilities import BY_KEY, REMOTE_MANAGEMENT, SERVER_RELOAD
+from accounts.capabilities import BY_KEY, REMOTE_MANAGEMENT, SERVER_RELOAD, VIEW_CUSTOMER_SOFTWARE_PASSWORD
 from accounts.refusals import Refused, Why
 from audit.services import record
 from devices import provider
@@ -28,6 +28,7 @@ from .rules import (
     minutes_label,
     not_running_blocker,
     reminder_lead_seconds,
+    reveal_blocker,
     state_blocker,
     time_limit_choices,
 )
@@ -451,6 +452,35 @@ def back_from_inside(user, op: Operation) -> Operation:
                detail={"state": State.EXITED})
     op.refresh_from_db()
     return op
+
+
+# --- Reveal password (browser and API alike; each asks for its own step-up in between) ----------------
+
+REVEAL_EVENT = "device.credentials.reveal"
+
+
+def check_may_reveal(user, device: Device) -> None:
+    """The permission, then the device's state; a refusal is audited."""
+    if not policy.can(user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device):
+        text = "You need the View Customer Software Password permission for this device."
+        record(REVEAL_EVENT, "denied", device=device, reason=text)
+        raise OperationRefused(text)
+    if blocker := reveal_blocker(device):
+        record(REVEAL_EVENT, "denied", device=device, reason=blocker)
+        raise OperationRefused(blocker, Why.CONFLICT)
+
+
+def reveal_passwords(user, device: Device) -> list[dict]:
+    """Fetch the passwords from SoftLayer for a person who passed check_may_reveal and the step-up.
+    Audited (the usernames, never a password); nothing is kept."""
+    check_may_reveal(user, device)
+    try:
+        credentials = provider.passwords(provider.Gateway(interactive=True), device.kind, device.provider_id)
+    except provider.ProviderError as exc:
+        record(REVEAL_EVENT, "failed", device=device, reason=exc.message)
+        raise OperationRefused(exc.message, Why.UNAVAILABLE) from None
+    record(REVEAL_EVENT, "succeeded", device=device, detail={"usernames": [c.get("username") for c in credentials]})
+    return credentials
 
 
 # --- Bulk rescue ---------------------------------------------------------------------------------------

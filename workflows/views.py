@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import factors, policy
 from accounts import services as account_services
-from accounts.capabilities import BY_KEY, VIEW_CUSTOMER_SOFTWARE_PASSWORD
+from accounts.capabilities import BY_KEY
 from accounts.refusals import Why
 from audit.services import record
 from devices import provider
@@ -23,7 +23,6 @@ from devices.selectors import device_detail
 from . import panels, selectors, services
 from .forms import BatchForm, ConfirmForm, ExtendForm, ReauthForm, batch_token, confirmation_token, is_device_id
 from .models import Operation
-from .rules import reveal_blocker
 
 Kind = Operation.Kind
 
@@ -208,13 +207,12 @@ def back_from_inside(request, pk: int):
 def reveal_password(request, pk: int):
     """Re-authenticate if needed, audit, then fetch from the provider and show once; nothing kept."""
     device = device_detail(request.user, pk)
-    if not policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device):
-        record("device.credentials.reveal", "denied", request=request, device=device,
-               reason="No View Customer Software Password permission for this device.")
-        raise PermissionDenied("You need the View Customer Software Password permission for this device.")
-    if blocker := reveal_blocker(device):
-        record("device.credentials.reveal", "denied", request=request, device=device, reason=blocker)
-        return render(request, "workflows/_password.html", {"device": device, "refused": blocker}, status=409)
+    try:
+        services.check_may_reveal(request.user, device)
+    except services.OperationRefused as refused:
+        if refused.why == Why.NOT_ALLOWED:
+            raise PermissionDenied(refused.reason) from None
+        return render(request, "workflows/_password.html", {"device": device, "refused": refused.reason}, status=409)
     if factors.has_second_factor(request.user):
         if not factors.is_fresh(request):  # step-up: a second factor proved in the last STEP_UP_MINUTES
             if "code" not in request.POST:
@@ -234,12 +232,12 @@ def reveal_password(request, pk: int):
             return render(request, "workflows/_reauth.html", {"device": device, "form": form}, status=403)
         request.session["reauth_at"] = time.time()
     try:
-        credentials = provider.passwords(provider.Gateway(interactive=True), device.kind, device.provider_id)
-    except provider.ProviderError as exc:
-        record("device.credentials.reveal", "failed", request=request, device=device, reason=exc.message)
-        return render(request, "workflows/_password.html", {"device": device, "error": exc.message})
-    record("device.credentials.reveal", "succeeded", request=request, device=device,
-           detail={"usernames": [c.get("username") for c in credentials]})
+        credentials = services.reveal_passwords(request.user, device)
+    except services.OperationRefused as refused:
+        if refused.why != Why.UNAVAILABLE:  # the device left rescue meanwhile
+            return render(request, "workflows/_password.html", {"device": device, "refused": refused.reason},
+                          status=409)
+        return render(request, "workflows/_password.html", {"device": device, "error": refused.reason})
     return render(request, "workflows/_password.html", {"device": device, "credentials": credentials})
 
 

@@ -3,18 +3,22 @@
 A view added without a row in MATRIX fails `test_every_view_is_in_the_matrix`.
 """
 
+import json
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import capabilities as caps
+from api.models import Scope
 from audit.models import AuditEvent
-from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+from tests.factories import DeviceFactory, OwnerFactory, UserFactory, api_token, bearer, grant
 from workflows.models import Operation
 
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
          "auditor", "owner"]
-OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "notifications.",
+OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "notifications.", "api.",
+        "drf_spectacular.",
         "django.contrib.auth.views",
         "django.views.generic")
 
@@ -125,7 +129,55 @@ MATRIX.update({
     "notifications:webhook_test": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
     "notifications:webhook_delete": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **OWNER_ONLY, "owner": 404}},
 })
-POST_DATA = {"accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
+# The JSON API: a token with every scope for each kind of user (no token: 401). The world's device
+# is "normal" with a session row in rescue; the provider is down.
+NO_TOKEN = {"anonymous": 401}
+API_ALL = {**NO_TOKEN, **{r: 200 for r in ROLES[1:]}}
+API_405 = {**NO_TOKEN, **{r: 405 for r in ROLES[1:]}}
+API_SEE_AND_ACT = {**NO_TOKEN, **SEE_AND_ACT}
+API_MANAGERS = {**NO_TOKEN, **MANAGERS}
+API_MANAGERS_405 = {**API_MANAGERS, "manager": 405, "owner": 405}
+MATRIX.update({
+    "api:me": {"GET": API_ALL, "POST": API_405},
+    "api:time_limits": {"GET": API_ALL, "POST": API_405},
+    "api:devices": {"GET": API_ALL, "POST": API_405},
+    "api:device": {"GET": {**NO_TOKEN, **DEVICE_SEERS}, "POST": API_405},
+    # Not in rescue: nothing to connect to yet.
+    "api:connection": {"GET": {**NO_TOKEN, **DEVICE_SEERS, **{r: 409 for r, v in DEVICE_SEERS.items() if v == 200}},
+                       "POST": API_405},
+    "api:reveal_password": {"GET": API_405, "POST": {**API_SEE_AND_ACT, "full_access": 409, "manager": 409,
+                                                     "owner": 409}},
+    # The image list comes from the provider, which is down (503).
+    "api:images": {"GET": {**NO_TOKEN, **DEVICE_SEERS, **{r: 503 for r, v in DEVICE_SEERS.items() if v == 200}},
+                   "POST": API_405},
+    "api:device_operations": {"GET": API_405, "POST": {**API_SEE_AND_ACT, "full_access": 201, "manager": 201,
+                                                       "owner": 201}},
+    "api:operations": {"GET": API_ALL, "POST": API_405},
+    "api:operation": {"GET": {**NO_TOKEN, **DEVICE_SEERS}, "POST": API_405},
+    "api:extend": {"GET": API_405, "POST": {**API_SEE_AND_ACT, "full_access": 400, "manager": 400, "owner": 400}},
+    "api:end": {"GET": API_405, "POST": {**API_SEE_AND_ACT, "full_access": 201, "manager": 201, "owner": 201}},
+    "api:back_to_normal": {"GET": API_405, "POST": {**API_SEE_AND_ACT, "full_access": 503, "manager": 503,
+                                                    "owner": 503}},
+    "api:audit_events": {"GET": {**NO_TOKEN, **REVIEWERS}, "POST": {**NO_TOKEN, **REVIEWERS, "auditor": 405,
+                                                                    "owner": 405}},
+    "api:past_rescues": {"GET": {**NO_TOKEN, **REVIEWERS}, "POST": {**NO_TOKEN, **REVIEWERS, "auditor": 405,
+                                                                    "owner": 405}},
+    "api:users": {"GET": API_MANAGERS, "POST": {**API_MANAGERS, "manager": 405, "owner": 405}},
+    "api:user": {"GET": API_MANAGERS, "POST": {**API_MANAGERS, "manager": 405, "owner": 405}},
+    "api:roles": {"GET": API_MANAGERS, "POST": {**API_MANAGERS, "manager": 405, "owner": 405}},
+    # Changes: the kind of user first (a denied row), then the method (PUT only) or the fields.
+    "api:user_roles": {"GET": API_MANAGERS_405, "POST": API_MANAGERS_405},
+    "api:user_devices": {"GET": API_MANAGERS_405, "POST": {**API_MANAGERS, "manager": 400, "owner": 400}},
+    # The schema and its pages are public: they describe, they hold nothing.
+    "api:schema": {"GET": ALL, "POST": ALL_405},
+    "api:docs": {"GET": ALL, "POST": ALL_405},
+    "api:redoc": {"GET": ALL, "POST": ALL_405},
+    # The API tokens page: one's own tokens (an empty form: 400; a token that is not theirs: 404).
+    "api:tokens": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
+    "api:revoke": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 404 for r in ROLES[1:]}}},
+})
+POST_DATA = {"api:device_operations": lambda w: {"kind": "restart"},
+             "accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
              "accounts:status": lambda w: {"active": "1"}, "login": lambda w: {"username": "x", "password": "y"}}
 
 
@@ -174,6 +226,14 @@ def world(db):
 def url_for(name: str, world) -> str:
     if name == "root":
         return "/"
+    if name in ("api:device", "api:connection", "api:reveal_password", "api:images", "api:device_operations"):
+        return reverse(name, args=[world["device"].pk])
+    if name in ("api:operation", "api:extend", "api:end", "api:back_to_normal"):
+        return reverse(name, args=[world["operation"].pk])
+    if name in ("api:user", "api:user_roles", "api:user_devices"):
+        return reverse(name, args=[world["target"].pk])
+    if name == "api:revoke":
+        return reverse(name, args=[999999])
     if name in ("devices:detail", "devices:power", "workflows:rescue", "workflows:boot_image", "workflows:unload_image",
                 "workflows:restart", "workflows:reveal_password"):
         return reverse(name, args=[world["device"].pk])
@@ -204,17 +264,26 @@ CASES = [(name, method, role) for name in sorted(MATRIX) for method in ("GET", "
 def test_matrix(client, world, settings, name, method, role):
     settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"  # device pages must not need it
     settings.SOFTLAYER_RETRY_ATTEMPTS = 1
-    if role != "anonymous":
-        client.force_login(world["users"][role])
     data = POST_DATA.get(name, lambda w: {})(world)
+    api = name.startswith("api:") and name not in ("api:tokens", "api:revoke")
+    headers = {}
+    if role != "anonymous" and api:
+        headers = bearer(api_token(world["users"][role], *(s for s in Scope.values if s != Scope.READ)))
+    elif role != "anonymous":
+        client.force_login(world["users"][role])
     denied_before = AuditEvent.objects.filter(outcome="denied").count()
 
-    response = client.get(url_for(name, world)) if method == "GET" else client.post(url_for(name, world), data)
+    if method == "GET":
+        response = client.get(url_for(name, world), **headers)
+    elif api:
+        response = client.post(url_for(name, world), json.dumps(data), content_type="application/json", **headers)
+    else:
+        response = client.post(url_for(name, world), data)
 
     expected = MATRIX[name][method][role]
     if expected == "login":
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     else:
         assert response.status_code == expected
-    if expected == 403 and (method == "POST" or name.startswith("audit:")):  # a refusal leaves its denied row
+    if expected == 403 and (method == "POST" or name.startswith(("audit:", "api:"))):  # a refusal leaves its denied row
         assert AuditEvent.objects.filter(outcome="denied").count() == denied_before + 1

@@ -8,9 +8,9 @@ from django.conf import settings
 
 from audit import events
 
-APPS = ["accounts", "devices", "workflows", "review", "rescueportal", "notifications"]
+APPS = ["accounts", "devices", "workflows", "review", "rescueportal", "notifications", "api"]
 # An event name as the code spells it: a dotted literal starting with a known family.
-FAMILIES = "auth|security|user|device|inventory|audit|account|sso|rescue_session|webhook|notifications"
+FAMILIES = "auth|security|user|device|inventory|audit|account|sso|rescue_session|webhook|notifications|api"
 NAME = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_]+(?:\.[a-z_]+)?)["']""")
 
 
