@@ -4,7 +4,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, pagination, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -34,8 +34,6 @@ from .idempotency import idempotent
 from .models import Scope
 
 Kind = Operation.Kind
-PROBLEM = OpenApiResponse(description="A problem (RFC 9457): `type`, `title`, `status`, `detail`, `instance`.")
-PROBLEMS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 422, 429, 503)}
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
                                description="Any unique string (a UUID): a retry with the same key and body gets "
                                            "the first answer and changes nothing again.")
@@ -102,7 +100,7 @@ class Demanding:
 
 
 class Me(APIView):
-    @extend_schema(responses={200: s.MeSerializer, **PROBLEMS}, summary="The token's user, scopes and expiry")
+    @extend_schema(responses={200: s.MeSerializer}, summary="The token's user, scopes and expiry")
     def get(self, request):
         token = request.auth
         return Response({"username": request.user.username,
@@ -111,7 +109,7 @@ class Me(APIView):
 
 
 class TimeLimits(APIView):
-    @extend_schema(responses={200: s.TimeLimitsSerializer, **PROBLEMS}, summary="The time limits a session may have")
+    @extend_schema(responses={200: s.TimeLimitsSerializer}, summary="The time limits a session may have")
     def get(self, request):
         return Response({"choices_minutes": workflows.offered_time_limits(),
                          "default_minutes": workflows.default_time_limit(),
@@ -153,7 +151,7 @@ def _actions(user, device) -> list[dict]:
 
 
 class DeviceDetail(APIView):
-    @extend_schema(responses={200: s.DeviceDetailSerializer, **PROBLEMS}, summary="One device, and what you may do")
+    @extend_schema(responses={200: s.DeviceDetailSerializer}, summary="One device, and what you may do")
     def get(self, request, pk: int):
         device = device_detail(request.user, pk)
         active = workflow_selectors.active_operation(device)
@@ -165,7 +163,7 @@ class DeviceDetail(APIView):
 
 
 class Connection(APIView):
-    @extend_schema(responses={200: s.ConnectionSerializer, **PROBLEMS},
+    @extend_schema(responses={200: s.ConnectionSerializer},
                    summary="How to connect while the device is in rescue or booted from an image")
     def get(self, request, pk: int):
         device = device_detail(request.user, pk)
@@ -187,7 +185,7 @@ class Connection(APIView):
 class RevealPassword(APIView):
     required_scope = Scope.REVEAL
 
-    @extend_schema(request=s.StepUpSerializer, responses={200: s.CredentialsSerializer, **PROBLEMS},
+    @extend_schema(request=s.StepUpSerializer, responses={200: s.CredentialsSerializer},
                    summary="Reveal password: fetched from SoftLayer, shown once, kept nowhere")
     def post(self, request, pk: int):
         device = device_detail(request.user, pk)
@@ -203,7 +201,7 @@ class RevealPassword(APIView):
 
 
 class Images(APIView):
-    @extend_schema(responses={200: s.ImageSerializer(many=True), **PROBLEMS},
+    @extend_schema(responses={200: s.ImageSerializer(many=True)},
                    summary="Public images this virtual server can boot from")
     def get(self, request, pk: int):
         device = device_detail(request.user, pk)
@@ -244,7 +242,7 @@ class DeviceOperations(APIView):
     required_scope = Scope.OPERATE
 
     @extend_schema(request=s.OperationRequestSerializer, parameters=[IDEMPOTENCY],
-                   responses={201: s.OperationSerializer, **PROBLEMS},
+                   responses={201: s.OperationSerializer},
                    summary="Request Rescue mode, Boot from image, Continue or Restart (the Yes of the console)")
     @idempotent
     def post(self, request, pk: int, claim=None):
@@ -296,7 +294,7 @@ class OperationList(generics.ListAPIView):
 
 
 class OperationDetail(APIView):
-    @extend_schema(responses={200: s.OperationSerializer, **PROBLEMS},
+    @extend_schema(responses={200: s.OperationSerializer},
                    summary="An operation's progress: poll until `is_active` is false")
     def get(self, request, pk: int):
         return Response(s.OperationSerializer(workflow_selectors.operation_for(request.user, pk)).data)
@@ -306,7 +304,7 @@ class Extend(APIView):
     required_scope = Scope.OPERATE
 
     @extend_schema(request=s.ExtendSerializer, parameters=[IDEMPOTENCY],
-                   responses={200: s.OperationSerializer, **PROBLEMS}, summary="More time for a session")
+                   responses={200: s.OperationSerializer}, summary="More time for a session")
     @idempotent
     def post(self, request, pk: int, claim=None):
         op = workflow_selectors.operation_for(request.user, pk)
@@ -321,7 +319,7 @@ class End(APIView):
     required_scope = Scope.OPERATE
 
     @extend_schema(request=s.EndSerializer, parameters=[IDEMPOTENCY],
-                   responses={201: s.OperationSerializer, **PROBLEMS},
+                   responses={201: s.OperationSerializer},
                    summary="End a session now: Restart (rescue) or Continue (image)")
     @idempotent
     def post(self, request, pk: int, claim=None):
@@ -342,7 +340,7 @@ class End(APIView):
 class BackToNormal(APIView):
     required_scope = Scope.OPERATE
 
-    @extend_schema(request=None, parameters=[IDEMPOTENCY], responses={200: s.OperationSerializer, **PROBLEMS},
+    @extend_schema(request=None, parameters=[IDEMPOTENCY], responses={200: s.OperationSerializer},
                    summary="Restarted from inside: the device left rescue by itself (nothing is sent to SoftLayer)")
     @idempotent
     def post(self, request, pk: int, claim=None):
@@ -409,7 +407,7 @@ class UserList(Demanding, generics.ListAPIView):
 class UserDetail(Demanding, APIView):
     demand = MANAGERS
 
-    @extend_schema(responses={200: s.UserSerializer, **PROBLEMS}, summary="A user's roles, permissions and devices")
+    @extend_schema(responses={200: s.UserSerializer}, summary="A user's roles, permissions and devices")
     def get(self, request, pk: int):
         return Response(s.UserSerializer(get_object_or_404(User, pk=pk)).data)
 
@@ -438,7 +436,7 @@ class UserRoles(_UserChange):
     event = "user.role.grant"
 
     @extend_schema(request=s.RolesChangeSerializer, parameters=[IDEMPOTENCY],
-                   responses={200: s.UserSerializer, **PROBLEMS}, summary="Set the roles a user holds")
+                   responses={200: s.UserSerializer}, summary="Set the roles a user holds")
     @idempotent
     def put(self, request, pk: int, claim=None):
         body = s.RolesChangeSerializer(data=request.data)
@@ -456,7 +454,7 @@ class UserDevices(_UserChange):
     event = "user.device_access.grant"
 
     @extend_schema(request=s.DeviceAccessChangeSerializer, parameters=[IDEMPOTENCY],
-                   responses={200: s.UserSerializer, **PROBLEMS}, summary="Give or take away access to devices")
+                   responses={200: s.UserSerializer}, summary="Give or take away access to devices")
     @idempotent
     def post(self, request, pk: int, claim=None):
         body = s.DeviceAccessChangeSerializer(data=request.data)

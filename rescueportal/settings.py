@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problems"],
     "ENUM_NAME_OVERRIDES": {"DeviceKindEnum": "devices.models.Device.Kind",
                             "OperationKindEnum": "workflows.models.Operation.Kind"},
 }
