@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import factors, policy
+from accounts.middleware import owed_step
 from accounts.refusals import Refused, Why
 from audit.services import client_ip, record
 
@@ -89,12 +91,29 @@ def authenticate(raw: str, request) -> AccessToken:
                   "tokens page."
     elif not token.user.is_active:
         problem = "The account this token belongs to is deactivated."
+    else:
+        problem = _owed_in_the_browser(token.user)
     if problem:
         record("api.token.refused", "denied", actor=token.user, target=token.user, reason=problem,
                detail={"token": token.prefix})
         raise TokenRefused(problem)
     _note_use(token, request)
     return token
+
+
+OWED = {"password_change": "Your password was reset: sign in to the portal and choose a new one; your tokens "
+                           "work again after that.",
+        "security": "The account owner requires a second factor of you: add one on the Security page of the "
+                    "portal; your tokens work again after that."}
+
+
+def _owed_in_the_browser(user) -> str:
+    """The sign-in gate's rule (accounts.middleware.owed_step) holds tokens too: a person who owes
+    a new password or a second factor is not let in by a token made before."""
+    has_factor, rule = factors.standing(user)
+    step = owed_step(has_factor=has_factor, verified=True, must_change_password=user.must_change_password,
+                     factor_required=not has_factor and policy.second_factor_required(user, rule))
+    return OWED.get(step, "")
 
 
 def _note_use(token: AccessToken, request) -> None:

@@ -339,8 +339,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",  # tags and operation ids from what follows: devices, operations…
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_problems"],
     "ENUM_NAME_OVERRIDES": {"DeviceKindEnum": "devices.models.Device.Kind",
                             "OperationKindEnum": "workflows.models.Operation.Kind"},

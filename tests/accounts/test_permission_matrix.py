@@ -171,7 +171,6 @@ MATRIX.update({
     # The schema and its pages are public: they describe, they hold nothing.
     "api:schema": {"GET": ALL, "POST": ALL_405},
     "api:docs": {"GET": ALL, "POST": ALL_405},
-    "api:redoc": {"GET": ALL, "POST": ALL_405},
     # The API tokens page: one's own tokens (an empty form: 400; a token that is not theirs: 404).
     "api:tokens": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
     "api:revoke": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 404 for r in ROLES[1:]}}},

@@ -29,10 +29,10 @@ def kinds_of_user(device) -> dict:
     }
 
 
-def run_schemathesis(url: str, token: str, report: Path, examples: int = 15) -> dict:
+def run_schemathesis(url: str, token: str, report: Path, examples: int = 12) -> dict:
     command = [str(Path(sys.executable).with_name("schemathesis")), "run", f"{url}/api/schema/", "--url", url,
                "--header", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-examples", str(examples),
-               "--seed", "17", "--workers", "2", "--no-shrink", "--phases", "examples,fuzzing",
+               "--seed", "17", "--workers", "1", "--no-shrink", "--phases", "examples,fuzzing",
                "--request-timeout", "30", "--report", "json", "--report-json-path", str(report),
                "--suppress-health-check", "all", "--warnings", "off"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -52,4 +52,5 @@ def test_the_schema_holds_for_each_kind_of_user(live_server, sim, settings, tmp_
     print(f"\nSchemathesis as {kind}: {operations.get('tested')} of {operations.get('total')} operations, "
           f"{cases.get('generated')} cases, {cases.get('unique_failures')} failures, {cases.get('errored')} errors")
     assert result["exit"] == 0, result["output"]
-    assert operations["tested"] == operations["total"] >= 20 and cases["generated"] >= 10 * operations["total"]
+    assert operations["tested"] == operations["total"] >= 20, (operations, report.get("errors"), result["output"])
+    assert cases["generated"] >= 10 * operations["total"]

@@ -10,9 +10,19 @@ from django.utils import timezone
 from accounts import capabilities as caps
 from accounts import services as account_services
 from accounts.factors import FRESH_KEY
+from accounts.models import TwoFactorRule, User
 from api.models import AccessToken
 from audit.models import AuditEvent
-from tests.factories import DeviceFactory, UserFactory, api_token, bearer, enrol_authenticator, grant, totp_code
+from tests.factories import (
+    DeviceFactory,
+    OwnerFactory,
+    UserFactory,
+    api_token,
+    bearer,
+    enrol_authenticator,
+    grant,
+    totp_code,
+)
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/me/"
@@ -136,3 +146,19 @@ def test_those_with_a_second_factor_prove_it_before_making_a_token(client):
     client.post(reverse("second_factor"), {"code": totp_code(device, steps_ahead=1)})
     assert client.post(reverse("api:tokens"), {"name": "bot", "days": "7"}).status_code == 200
     assert AccessToken.objects.count() == 1
+
+
+def test_a_token_is_held_while_its_user_owes_a_new_password_or_a_second_factor(client):
+    user = UserFactory()
+    token = api_token(user)
+    manager = grant(UserFactory(), roles=["User manager"])
+    account_services.reset_password(manager, user)
+
+    reset = client.get(ME, **bearer(token))
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    OwnerFactory()
+    TwoFactorRule.objects.filter(pk=1).update(applies_to=TwoFactorRule.AppliesTo.EVERYONE)
+    held = client.get(ME, **bearer(token))
+
+    assert reset.status_code == 401 and "choose a new one" in reset.json()["detail"]
+    assert held.status_code == 401 and "second factor" in held.json()["detail"]
