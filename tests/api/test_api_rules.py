@@ -3,12 +3,17 @@ one shape (RFC 9457), retries made safe with Idempotency-Key, a rate per token."
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts import capabilities as caps
+from api import jobs, services, urls
+from api.models import IdempotentRequest
 from audit.models import AuditEvent
 from devices.models import Device
 from tests.factories import DeviceFactory, OwnerFactory, UserFactory, api_token, bearer, grant
@@ -243,10 +248,6 @@ def test_the_owner_cannot_be_changed_through_the_api_either(client):
 
 
 def test_forged_ids_in_every_api_path_are_not_found_and_change_nothing(client):
-    from django.urls import reverse
-
-    from api import urls
-
     token = api_token(OwnerFactory(), "operate", "reveal", "manage")
     forged = [reverse(f"api:{p.name}", args=[987654321]) for p in urls.urlpatterns if "<int:pk>" in str(p.pattern)
               and p.name != "revoke"]
@@ -262,3 +263,53 @@ def test_forged_ids_in_every_api_path_are_not_found_and_change_nothing(client):
             assert response.status_code in (404, 405), f"{method.upper()} {path}: {response.status_code}"
     assert len(forged) >= 10
     assert (Operation.objects.count(), AuditEvent.objects.exclude(event__startswith="api.token").count()) == before
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_a_while(client, operator, settings):
+    user, device, token = operator
+    path = f"/api/v1/devices/{device.pk}/operations/"
+    body = json.dumps({"kind": "rescue"}).encode()
+    IdempotentRequest.objects.create(user=user, key="k-dead", started_at=timezone.now(),
+                                     fingerprint=services.fingerprint("POST", path, body))
+    waiting = client.post(path, body, content_type="application/json", **bearer(token), HTTP_IDEMPOTENCY_KEY="k-dead")
+    IdempotentRequest.objects.filter(key="k-dead").update(
+        started_at=timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_STALE_SECONDS + 1))
+    taken_over = client.post(path, body, content_type="application/json", **bearer(token),
+                             HTTP_IDEMPOTENCY_KEY="k-dead")
+
+    assert waiting.status_code == 409 and "still being answered" in waiting.json()["detail"]
+    assert taken_over.status_code == 201 and device.operations.count() == 1
+
+
+def test_a_retry_after_the_answer_was_lost_finds_the_operation_the_first_made(client, operator):
+    """The first try made the operation but died before keeping its answer: the retry, once the
+    claim is stale, answers that operation instead of asking twice."""
+    _, device, token = operator
+    path = f"/api/v1/devices/{device.pk}/operations/"
+    first = post(client, path, {"kind": "rescue"}, token, HTTP_IDEMPOTENCY_KEY="k-lost")
+    IdempotentRequest.objects.filter(key="k-lost").update(status_code=None, body=None,
+                                                          started_at=timezone.now() - timedelta(hours=1))
+    retry = post(client, path, {"kind": "rescue"}, token, HTTP_IDEMPOTENCY_KEY="k-lost")
+
+    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
+    assert device.operations.count() == 1
+
+
+def test_keys_are_forgotten_after_a_day(operator):
+    user, _, _ = operator
+    IdempotentRequest.objects.create(user=user, key="old", fingerprint="x", started_at=timezone.now() - timedelta(
+        hours=25))
+    IdempotentRequest.objects.create(user=user, key="new", fingerprint="x", started_at=timezone.now())
+    assert jobs.forget_old_keys() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_two_people_may_use_the_same_key(client, operator):
+    _, device, token = operator
+    other_device = DeviceFactory()
+    other = grant(UserFactory(), caps.SERVER_RELOAD, devices=[other_device])
+    mine = post(client, f"/api/v1/devices/{device.pk}/operations/", {"kind": "rescue"}, token,
+                HTTP_IDEMPOTENCY_KEY="shared")
+    theirs = post(client, f"/api/v1/devices/{other_device.pk}/operations/", {"kind": "rescue"},
+                  api_token(other, "operate"), HTTP_IDEMPOTENCY_KEY="shared")
+    assert mine.status_code == theirs.status_code == 201 and mine.json()["id"] != theirs.json()["id"]
