@@ -2,7 +2,7 @@
 policy's `management_denial`, and every change or refusal is recorded in the audit trail."""
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -350,9 +350,22 @@ def set_active(actor, target: User, active: bool) -> None:
                detail={"sessions_ended": ended} if not active else None)
 
 
+# Other ways in that end with the sessions (the API's tokens register here; accounts imports no app
+# above it). Each takes the user and returns how many it ended.
+_credential_enders: list[Callable[[User], int]] = []
+
+
+def on_sessions_ended(ender: Callable[[User], int]) -> None:
+    _credential_enders.append(ender)
+
+
 def _end_sessions(user: User) -> int:
-    """Delete every stored session signed in as `user` (a portal has few sessions; each is read once)."""
+    """Delete every stored session signed in as `user` (a portal has few sessions; each is read
+    once), and end the other ways in registered with on_sessions_ended (API tokens)."""
     from django.contrib.sessions.models import Session
+
+    for ender in _credential_enders:
+        ender(user)
 
     mine = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
             if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)]

@@ -4,7 +4,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -44,6 +44,12 @@ def locked_out(request, original_response=None, credentials=None):
 
 
 def _answer_locked(request, message: str):
+    if request.path.startswith("/api/"):  # the API's own shape (RFC 9457), with when to try again
+        response = JsonResponse({"type": "/api/problems/too-many-requests", "title": "Too many requests",
+                                 "status": 429, "detail": message, "instance": request.path}, status=429,
+                                content_type="application/problem+json")
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        return response
     template = "registration/_locked_out_fragment.html" if request.headers.get("HX-Request") \
         else "registration/locked_out.html"
     return render(request, template, {"message": message}, status=429)

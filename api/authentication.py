@@ -20,6 +20,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             token = services.authenticate(raw.strip(), request._request)
         except services.TokenRefused as refused:
             raise exceptions.AuthenticationFailed(str(refused)) from None
+        request._request.auth_via = f"token rp_{token.prefix}"  # audit rows say which token acted
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -21,7 +21,7 @@ def idempotent(method):
         try:
             claim = services.begin(request.user, key, print_)
         except services.KeyRefused as refused:
-            return Response(problem(refused.status, refused.detail, title=refused.title, instance=request.path),
+            return Response(problem(refused.status, refused.detail, slug=refused.slug, instance=request.path),
                             status=refused.status, content_type=CONTENT_TYPE)
         if isinstance(claim, services.Remembered):
             response = Response(claim.body, status=claim.status,

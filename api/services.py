@@ -1,7 +1,9 @@
 """Writes of the API: personal access tokens and remembered POSTs. Audited through the one record()."""
 
+import contextlib
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -44,6 +46,10 @@ def create_token(user, *, name: str, days: int, scopes: list[str]) -> tuple[Acce
         raise Refused("Give the token a name that says where it is used (a runbook, a bot).", Why.INVALID)
     if days not in settings.API_TOKEN_EXPIRY_CHOICES_DAYS:
         raise Refused("Choose one of the offered expiry times.", Why.INVALID)
+    active = AccessToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).count()
+    if active >= settings.API_TOKENS_PER_USER:
+        raise Refused(f"You have {active} active tokens, the most allowed. Revoke one you no longer use first.",
+                      Why.CONFLICT)
     wanted = {Scope.READ, *scopes}
     if not wanted <= set(Scope.values):
         raise Refused("Choose scopes from the list.", Why.INVALID)
@@ -74,6 +80,17 @@ def revoke_token(user, token_id: int) -> AccessToken | None:
     return token
 
 
+def revoke_all(user) -> int:
+    """Every token of a user who was deactivated, or whose password or second factors were reset:
+    revoked for good (a token made by whoever had the account must not come back with it)."""
+    tokens = list(AccessToken.objects.filter(user=user, revoked_at__isnull=True).values_list("prefix", flat=True))
+    if tokens:
+        AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        record("api.token.revoke", "succeeded", target=user, reason="Revoked with the user's sessions.",
+               detail={"tokens": tokens})
+    return len(tokens)
+
+
 def authenticate(raw: str, request) -> AccessToken:
     """The token for this Authorization value, checked: known, whole, not revoked, not expired,
     its user active. Its first use from an address is audited, as a sign-in is."""
@@ -101,10 +118,9 @@ def authenticate(raw: str, request) -> AccessToken:
     return token
 
 
-OWED = {"password_change": "Your password was reset: sign in to the portal and choose a new one; your tokens "
-                           "work again after that.",
+OWED = {"password_change": "Your password must be changed: sign in to the portal and choose a new one first.",
         "security": "The account owner requires a second factor of you: add one on the Security page of the "
-                    "portal; your tokens work again after that."}
+                    "portal; this token works again after that."}
 
 
 def _owed_in_the_browser(user) -> str:
@@ -143,12 +159,15 @@ class Remembered:
 
 
 class KeyRefused(Exception):
-    def __init__(self, status: int, title: str, detail: str):
+    def __init__(self, status: int, slug: str, detail: str):
         super().__init__(detail)
-        self.status, self.title, self.detail = status, title, detail
+        self.status, self.slug, self.detail = status, slug, detail
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
+    """The same request however its JSON is spaced or ordered."""
+    with contextlib.suppress(ValueError, RecursionError):
+        body = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
@@ -156,7 +175,7 @@ def begin(user, key: str, print_: str) -> IdempotentRequest | Remembered:
     """Claim the key for this request, or say how it was answered. A claim left by a process that
     died is taken over after IDEMPOTENCY_STALE_SECONDS."""
     if not KEY_FORMAT.match(key):
-        raise KeyRefused(400, "Idempotency-Key not valid",
+        raise KeyRefused(400, "invalid",
                          "An Idempotency-Key is 1 to 255 printable characters without spaces, such as a UUID.")
     now = timezone.now()
     try:
@@ -166,7 +185,7 @@ def begin(user, key: str, print_: str) -> IdempotentRequest | Remembered:
         pass
     seen = IdempotentRequest.objects.get(user=user, key=key)
     if seen.fingerprint != print_:
-        raise KeyRefused(422, "Idempotency-Key used for another request",
+        raise KeyRefused(422, "idempotency-key-reused",
                          "This Idempotency-Key was already used with a different request. Use a new key for a "
                          "new request.")
     if seen.status_code is not None:
@@ -176,13 +195,18 @@ def begin(user, key: str, print_: str) -> IdempotentRequest | Remembered:
             started_at=now):
         seen.started_at = now
         return seen
-    raise KeyRefused(409, "Request still in progress",
+    raise KeyRefused(409, "request-in-progress",
                      "A request with this Idempotency-Key is still being answered. Try again in a moment.")
 
 
+KEPT_STATUSES = range(200, 300), (400, 422)
+
+
 def finish(claim: IdempotentRequest, status: int, body, location: str = "") -> None:
-    """Keep the answer; a server error is not kept, so that a retry may succeed."""
-    if status >= 500:
+    """Keep a success, or a refusal of the request itself (invalid fields): the same request gets the
+    same answer. A refusal that depends on the moment (a conflict, a permission, an outage) is not
+    kept: a retry with the same key tries again."""
+    if not (status in KEPT_STATUSES[0] or status in KEPT_STATUSES[1]):
         IdempotentRequest.objects.filter(pk=claim.pk, status_code__isnull=True).delete()
         return
     IdempotentRequest.objects.filter(pk=claim.pk).update(status_code=status, body=body, location=location[:500],

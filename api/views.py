@@ -1,5 +1,7 @@
 """The JSON API (/api/v1/): thin views over the same policy, services and record() as the pages."""
 
+import django_filters
+from django import forms
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -111,9 +113,12 @@ class Me(APIView):
 class TimeLimits(APIView):
     @extend_schema(responses={200: s.TimeLimitsSerializer}, summary="The time limits a session may have")
     def get(self, request):
-        return Response({"choices_minutes": workflows.offered_time_limits(),
-                         "default_minutes": workflows.default_time_limit(),
-                         "maximum_minutes": settings.RESCUE_TIME_LIMIT_MAX_MINUTES})
+        def number(minutes: float) -> float | int:
+            return int(minutes) if float(minutes).is_integer() else minutes
+
+        return Response({"choices_minutes": [number(m) for m in workflows.offered_time_limits()],
+                         "default_minutes": number(workflows.default_time_limit()),
+                         "maximum_minutes": number(settings.RESCUE_TIME_LIMIT_MAX_MINUTES)})
 
 
 # --- Devices -------------------------------------------------------------------------------------------
@@ -173,13 +178,14 @@ class Connection(APIView):
         address = device.public_ip or device.private_ip or ""
         windows = device.os_family == device.OsFamily.WINDOWS
         image = device.status == device.Status.IMAGE_MOUNTED
+        session = workflow_selectors.current_session(device)
+        leave = f"POST /api/v1/operations/{session.pk if session else '{id}'}"
         return Response({
             "device": device.pk, "environment": "image" if image else "rescue", "address": address,
             "private_network": not device.public_ip, "user": "Administrator" if windows else "root",
             "command": f"mstsc /v:{address}" if windows else f"ssh root@{address}",
-            "how_to_leave": "POST /api/v1/operations/{session}/end/ (Continue)" if image
-            else "POST /api/v1/operations/{session}/end/ (Restart), or restart from inside the rescue system and "
-                 "POST /api/v1/operations/{session}/back-to-normal/"})
+            "how_to_leave": f"{leave}/end/ (Continue)" if image
+            else f"{leave}/end/ (Restart), or restart from inside the rescue system and {leave}/back-to-normal/"})
 
 
 class RevealPassword(APIView):
@@ -279,12 +285,25 @@ class DeviceOperations(APIView):
         return {"id": image["id"], "name": image["name"]}
 
 
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class OperationFilter(django_filters.FilterSet):
+    """A device id is a plain number: an id you may not see finds nothing, as one that does not exist."""
+    device = IdFilter(field_name="device_id", min_value=1, max_value=2**62)
+
+    class Meta:
+        model = Operation
+        fields = ["device", "state", "kind"]
+
+
 class OperationList(generics.ListAPIView):
     """Operations on the devices you may see, newest first (filters: device, state, kind)."""
     serializer_class = s.OperationSerializer
     pagination_class = Cursor
     filter_backends = [DjangoFilterBackend]
-    filterset_fields = ["device", "state", "kind"]
+    filterset_class = OperationFilter
 
     queryset = Operation.objects.none()
 
@@ -435,10 +454,9 @@ class _UserChange(Demanding, APIView):
 class UserRoles(_UserChange):
     event = "user.role.grant"
 
-    @extend_schema(request=s.RolesChangeSerializer, parameters=[IDEMPOTENCY],
-                   responses={200: s.UserSerializer}, summary="Set the roles a user holds")
-    @idempotent
-    def put(self, request, pk: int, claim=None):
+    @extend_schema(request=s.RolesChangeSerializer, responses={200: s.UserSerializer},
+                   summary="Set the roles a user holds (the whole set: sent twice, it is the same)")
+    def put(self, request, pk: int):
         body = s.RolesChangeSerializer(data=request.data)
         target = self._target(request, pk, body)
         names = set(body.validated_data["roles"])
@@ -453,10 +471,9 @@ class UserRoles(_UserChange):
 class UserDevices(_UserChange):
     event = "user.device_access.grant"
 
-    @extend_schema(request=s.DeviceAccessChangeSerializer, parameters=[IDEMPOTENCY],
-                   responses={200: s.UserSerializer}, summary="Give or take away access to devices")
-    @idempotent
-    def post(self, request, pk: int, claim=None):
+    @extend_schema(request=s.DeviceAccessChangeSerializer, responses={200: s.UserSerializer},
+                   summary="Give or take away access to devices (sent twice, it is the same)")
+    def post(self, request, pk: int):
         body = s.DeviceAccessChangeSerializer(data=request.data)
         target = self._target(request, pk, body)
         wanted = set(body.validated_data["device_ids"])

@@ -63,7 +63,7 @@ def between_dates(queryset: QuerySet[AuditEvent], since: date | None = None,
         first = AuditEvent.objects.filter(created_at__gte=start).order_by("created_at").values_list(
             "seq", flat=True).first()
         queryset = queryset.filter(seq__gte=first if first is not None else 2**62, created_at__gte=start)
-    if until is not None:
+    if until is not None and until < date.max:  # the last day there is: no upper bound
         end = datetime.combine(until + timedelta(days=1), dt_time.min, tzinfo=UTC)
         last = AuditEvent.objects.filter(created_at__lt=end).order_by("-created_at").values_list(
             "seq", flat=True).first()

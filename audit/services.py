@@ -56,6 +56,8 @@ def record(event: str, outcome: str, *, request=None, actor=None, device=None, t
             and request.user.is_authenticated:
         actor = request.user
     subject = device if device is not None else target
+    if request is not None and (via := getattr(request, "auth_via", "")):  # e.g. "token rp_AbCdEfGh"
+        detail = {**(detail or {}), "via": via}
     values = {
         "actor_id": actor.pk if actor is not None else None,
         "actor_username": actor.get_username() if actor is not None else "",

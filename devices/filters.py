@@ -21,8 +21,13 @@ class DeviceFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Read when the list is shown or a Location is asked for, not on every htmx partial.
-        self.filters["datacenter"].extra["choices"] = partial(datacenter_choices, self.queryset)
+        # The locations of this person's devices, read when the list is shown or a Location is asked
+        # for (not on every htmx partial). A new filter each time: a form field made once for the
+        # class (the API schema makes one) would keep the choices of that moment.
+        location = django_filters.ChoiceFilter(field_name="datacenter", label="Location", empty_label="Any location",
+                                               choices=partial(datacenter_choices, self.queryset))
+        location.model, location.parent = self._meta.model, self
+        self.filters["datacenter"] = location
 
     def search(self, queryset, name, value):
         """Name (hostname.domain), IP address or OS, as the console's device search."""

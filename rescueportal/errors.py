@@ -40,11 +40,18 @@ def server_error(request) -> HttpResponse:
         log.warning("Database unavailable: %s", exc)
         title, lines, status = *DATABASE_DOWN, 503
     if _api(request):
-        response = problem_response(status, " ".join(lines), title=title, instance=request.path)
-        if status == 503:
-            response["Retry-After"] = "30"
-        return response
+        return problem_response(status, " ".join(lines), instance=request.path)
     return _page(title, lines, status=status)
+
+
+def bad_request(request, exception=None) -> HttpResponse:
+    """handler400 (a body too large, a Host not allowed): under /api/ a problem too."""
+    if _api(request):
+        too_large = type(exception).__name__ == "RequestDataTooBig"
+        return problem_response(413 if too_large else 400, "The request body is too large." if too_large
+                                else "The request could not be read (check its Host header and body).",
+                                instance=request.path)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception=None) -> HttpResponse:

@@ -317,6 +317,7 @@ BULK_MAX_DEVICES = env.int("BULK_MAX_DEVICES", default=50)
 API_TOKEN_EXPIRY_CHOICES_DAYS = [int(d) for d in env.list("API_TOKEN_EXPIRY_CHOICES_DAYS",
                                                           default=["1", "7", "30", "90", "365"])]
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=30)
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)  # active at once
 API_RATE = env.str("API_RATE", default="120/minute")  # empty: no limit
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=24)
 IDEMPOTENCY_STALE_SECONDS = env.int("IDEMPOTENCY_STALE_SECONDS", default=300)
@@ -325,7 +326,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "api.permissions.HasScope"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttles.PerTokenThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.problems.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.problems.handle",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

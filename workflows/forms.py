@@ -59,7 +59,8 @@ def time_limit_field(label: str, initial: float | None = None, required: bool = 
         label=label, coerce=float, initial=f"{initial:g}" if initial is not None else None, required=required,
         empty_value=None,
         choices=[(f"{m:g}", minutes_label(m)) for m in offered_time_limits()],
-        error_messages={"invalid_choice": "Choose one of the time limits the page offers."})
+        error_messages={"invalid_choice": "Choose one of the offered time limits (the page lists them, as does "
+                                          "/api/v1/time-limits/)."})
 
 
 class ExtendForm(forms.Form):

@@ -60,7 +60,7 @@ def reminder_lead_seconds(limit_seconds: int, reminder_minutes: float) -> float:
 def extension_blocker(limit_seconds: int, add_minutes: float, offered: list[float], maximum: float) -> str:
     """Why this extension is refused, or "": one of the offered steps, and the whole session within the maximum."""
     if add_minutes not in time_limit_choices(offered, maximum):
-        return "Choose one of the extensions the page offers."
+        return "Choose one of the offered extensions (the page lists them, as does /api/v1/time-limits/)."
     if limit_seconds + add_minutes * 60 > maximum * 60 + 0.5:
         return (f"A rescue session may last at most {minutes_label(maximum)} in all; this one already has "
                 f"{minutes_label(limit_seconds / 60)}. End it and start a new one if you need more time.")

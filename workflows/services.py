@@ -83,7 +83,7 @@ def _time_limit_seconds(kind: str, minutes: float | None, device: Device) -> int
         return None
     minutes = default_time_limit() if minutes is None else minutes
     if minutes not in offered_time_limits():
-        text = "Choose one of the time limits the page offers."
+        text = "Choose one of the offered time limits (the page lists them, as does /api/v1/time-limits/)."
         record(EVENTS[kind], "denied", device=device, reason=text, detail={"time_limit_minutes": str(minutes)[:20]})
         raise OperationRefused(text, Why.INVALID)
     return round(minutes * 60)

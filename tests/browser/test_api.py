@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 def readme_curl_lines() -> list[str]:
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     block = readme.split("<!-- api-curl -->", 1)[1].split("<!-- /api-curl -->", 1)[0]
-    return [line for line in block.splitlines() if line.startswith("curl ")]
+    return [line for line in block.splitlines() if "curl " in line and not line.startswith("#")]
 
 
 def run(line: str, env: dict) -> dict:
@@ -52,7 +52,7 @@ def test_a_token_from_the_browser_rescues_with_the_readmes_curl_lines(page, port
     find, rescue, progress, connect, reveal, end = readme_curl_lines()
 
     assert [d["id"] for d in run(find, env)["results"]] == [device.pk]
-    env["DEVICE"] = str(device.pk)
+    env["DEVICE"], env["KEY"] = str(device.pk), f"rescue-{device.pk}-1"
     asked, again = run(rescue, env), run(rescue, env)
     assert asked["kind"] == "rescue" and again["id"] == asked["id"]  # the same key: one rescue
     env["OP"] = str(asked["id"])

@@ -163,7 +163,7 @@ def test_extend_is_bounded_audited_and_needs_a_reason(sim, guest, short_limits, 
     page = client.post(url, {"minutes": "0.5", "reason": ""}, follow=True).content.decode()
     assert "Say why the session needs more time" in page
     page = client.post(url, {"minutes": "999", "reason": "more"}, follow=True).content.decode()
-    assert "Choose one of the time limits the page offers" in page  # a forged step: refused and recorded
+    assert "Choose one of the offered time limits" in page  # a forged step: refused and recorded
     page = client.post(url, {"minutes": "60", "reason": "big job"}, follow=True).content.decode()
     assert "may last at most" in page
     op.refresh_from_db()
@@ -234,7 +234,7 @@ def test_a_forged_time_limit_requests_nothing(sim, guest, short_limits):
     response = press_yes(client, reverse("workflows:rescue", args=[guest.pk]), {"time_limit": "100000"},
                          follow=True)
     assert "Nothing was requested" in response.content.decode()
-    assert "Choose one of the time limits the page offers" in response.content.decode()
+    assert "Choose one of the offered time limits" in response.content.decode()
     assert not Operation.objects.filter(device=guest).exists()
 
 
