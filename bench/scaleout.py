@@ -182,15 +182,19 @@ def main() -> None:
                 if sent[0] == kill_at:
                     kill_some()
             order = [webs[index % 2], webs[(index + 1) % 2]]
-            for attempt in range(20):
-                base = order[attempt % 2]
+            dead: set[str] = set()
+            give_up = time.monotonic() + 180  # a claim left by the killed server is taken over after 15 s
+            attempt = 0
+            while time.monotonic() < give_up:
+                base = next((b for b in order[attempt % 2:] + order if b not in dead), order[0])
+                attempt += 1
                 try:
                     status, body = http("POST", f"{base}/api/v1/devices/{device}/operations/", token,
                                         {"kind": "rescue"}, key=f"scale-{device}")
                 except OSError:
+                    dead.add(base)  # this server is gone: the same key goes to the other
                     with lock:
                         retried[0] += 1
-                    time.sleep(0.2)
                     continue
                 if status == 201:
                     with lock:
@@ -224,7 +228,6 @@ def main() -> None:
         stats = sim.stats()
         peak = stats.get("peak_per_second", 0)
         ready_end = readiness(webs[0])
-        status, _ = http("GET", f"{webs[0]}/metrics", METRICS_TOKEN)
         with urllib.request.urlopen(urllib.request.Request(f"{webs[0]}/metrics", headers={
                 "Authorization": f"Bearer {METRICS_TOKEN}"}), timeout=30) as answer:
             metrics_text = answer.read().decode()

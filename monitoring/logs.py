@@ -27,7 +27,7 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from audit.middleware import current_request
 
-        request = current_request.get()
+        request = getattr(record, "request", None) or current_request.get()  # django.request's carry it
         record.request_id = getattr(request, "request_id", "") if request is not None else ""
         user = getattr(request, "user", None) if request is not None else None
         record.user = user.get_username() if user is not None and getattr(user, "is_authenticated", False) else ""

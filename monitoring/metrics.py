@@ -121,7 +121,8 @@ class PortalCollector:
                                     labels=["queue"])
         failed = GaugeMetricFamily(PREFIX + "queue_jobs_failed", "Jobs in each queue's failed registry.",
                                    labels=["queue"])
-        workers = GaugeMetricFamily(PREFIX + "workers", "Live RQ workers.")
+        workers = GaugeMetricFamily(PREFIX + "workers", "RQ workers registered (a killed one stays listed until "
+                                    "its registration expires, up to RQ's worker TTL).")
         try:
             from rq import Worker
 

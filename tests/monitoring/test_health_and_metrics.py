@@ -79,7 +79,7 @@ def test_ready_with_its_parts_and_metrics_show_what_happened(client, worker, sim
     calls = re.findall(r'rescueportal_provider_calls_total\{method="Virtual_Guest::executeRescueLayer",'
                        r'outcome="ok"\} (\S+)', text)
     assert calls == ["1.0"]
-    assert re.search(r'rescueportal_job_seconds_count\{function="submit",outcome="ok"\} [1-9]', text), text
+    assert re.search(r'rescueportal_job_seconds_count\{function="submit_operation",outcome="ok"\} [1-9]', text), text
     assert re.search(r'rescueportal_queue_jobs\{queue="default"\} \d', text)
     assert re.search(r"rescueportal_workers [1-9]", text)
 
