@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-busy reliability setup lint clean bench
+.PHONY: run test test-busy reliability setup lint clean bench scaleout
 
 setup: $(VENV)/.installed
 
@@ -49,3 +49,8 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) var
+
+# The multi-host topology on this machine (2 web, 3 workers, cron, PostgreSQL, Redis server) under
+# 500 rescues, with a worker and a web server SIGKILLed midway: see bench/scaleout.py.
+scaleout: setup
+	$(BIN)/python bench/scaleout.py

@@ -407,6 +407,26 @@ def ensure_demo_user(username: str, password_file: Path, *, owner: bool = False,
     return user, password
 
 
+class OwnerExists(Exception):
+    pass
+
+
+@transaction.atomic
+def create_account_owner(username: str) -> tuple[User, str]:
+    """A deployment's first user: the account owner, with a one-time password to replace at the
+    first sign-in. Refused once an owner exists (there is one per account)."""
+    if User.objects.filter(is_account_owner=True).exists():
+        raise OwnerExists("This account already has an owner; sign in as them, or ask them.")
+    if User.objects.filter(username=username).exists():
+        raise UsernameTaken(f"The username {username} is taken.")
+    password = secrets.token_urlsafe(12)
+    user = User(username=username, is_account_owner=True, must_change_password=True)
+    user.set_password(password)
+    user.save()
+    record("user.create", "succeeded", actor=None, target=user, reason="account owner created at deployment")
+    return user, password
+
+
 def set_own_email(user, email: str) -> None:
     """A person's own address for notifications (and "Forgot your password?"); audited, the old and
     new domains only."""

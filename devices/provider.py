@@ -7,10 +7,11 @@ rate-limit fault), and turns the client's errors into a few typed ones the rest 
 can act on. Nothing here writes to the database.
 """
 
+import logging
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +19,8 @@ import SoftLayer
 from django.conf import settings
 from redis.exceptions import RedisError
 from SoftLayer.exceptions import SoftLayerAPIError, TransportError
+
+log = logging.getLogger(__name__)
 
 VIRTUAL, BARE_METAL = "virtual", "bare_metal"
 
@@ -146,6 +149,26 @@ return 0
 
 rate_limiter = RateLimiter()
 
+# Who wants to know about each call and each wait for the rate budget (the metrics register here;
+# devices imports nothing above it). An observer's failure never fails a call.
+CallObserver = Callable[[str, float, str], None]  # ("Service::method", seconds, "ok" or the fault)
+WaitObserver = Callable[[float], None]  # seconds waited
+_call_observers: list[CallObserver] = []
+_wait_observers: list[WaitObserver] = []
+
+
+def observe(on_call: CallObserver, on_wait: WaitObserver) -> None:
+    _call_observers.append(on_call)
+    _wait_observers.append(on_wait)
+
+
+def _tell(observers: list, *args) -> None:
+    for observer in observers:
+        try:
+            observer(*args)
+        except Exception:
+            log.debug("observer %r failed", observer, exc_info=True)
+
 GUEST_MASK = (
     "mask[id,hostname,domain,fullyQualifiedDomainName,primaryIpAddress,primaryBackendIpAddress,"
     "maxMemory,maxCpu,provisionDate,datacenter[name,longName],powerState[keyName],"
@@ -207,14 +230,22 @@ class Gateway:
         attempts = max(1, settings.SOFTLAYER_RETRY_ATTEMPTS) if retry else 1
         if self.interactive:
             attempts = min(attempts, 2)
+        name = f"{service}::{method}"
         for attempt in range(1, attempts + 1):
+            waited = time.monotonic()
             rate_limiter.wait()
+            started = time.monotonic()
+            if started - waited > 0.001:
+                _tell(_wait_observers, started - waited)
             with self._count:
                 self.calls += 1
             try:
-                return (client or self.client).call(service, method, *args, **kwargs)
+                answer = (client or self.client).call(service, method, *args, **kwargs)
+                _tell(_call_observers, name, time.monotonic() - started, "ok")
+                return answer
             except (SoftLayerAPIError, TransportError) as exc:
                 error = translate(exc)
+                _tell(_call_observers, name, time.monotonic() - started, type(error).__name__)
                 if not error.transient or attempt == attempts:
                     raise error from exc
             delay = settings.SOFTLAYER_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)

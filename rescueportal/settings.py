@@ -33,6 +33,9 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
+# PRODUCTION=true: no simulator and no demo app, no SoftLayer defaults (a deploy check refuses a
+# missing or loopback endpoint), JSON logs. `make run` leaves it off.
+PRODUCTION = env.bool("PRODUCTION", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
@@ -56,8 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "devices",
     "workflows",
-    "simulator",
-    "demo",
+    *([] if PRODUCTION else ["simulator", "demo"]),
     "audit",
     "review",
     "notifications",
@@ -65,6 +67,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "health_check",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",  # outermost, so error pages get it too
     "audit.middleware.RequestIdMiddleware",
+    "monitoring.middleware.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -251,7 +256,7 @@ RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("poll
 WORKER_QUEUES = ("poll", "default", "notify")
 RQ_WORKERS = env.int("RQ_WORKERS", default=3)
 # The worker class resumes orphaned operations when a worker starts (workflows.worker).
-RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "workflows.worker.ReconcilingWorker"}
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "monitoring.worker.MeasuredWorker"}
 RQ_MAINTENANCE_SECONDS = env.int("RQ_MAINTENANCE_SECONDS", default=30)
 DEVICE_SYNC_INTERVAL_SECONDS = env.int("DEVICE_SYNC_INTERVAL_SECONDS", default=300)
 # "Sync now" runs at most once per this many seconds for the whole account, whoever presses it.
@@ -259,11 +264,11 @@ INVENTORY_SYNC_MIN_INTERVAL_SECONDS = env.int("INVENTORY_SYNC_MIN_INTERVAL_SECON
 
 # --- SoftLayer ----------------------------------------------------------------------------
 SIMULATOR_PORT = env.int("SIMULATOR_PORT", default=8079)
-SOFTLAYER_ENDPOINT_URL = env.str("SOFTLAYER_ENDPOINT_URL", default="") or (
+SOFTLAYER_ENDPOINT_URL = env.str("SOFTLAYER_ENDPOINT_URL", default="") or ("" if PRODUCTION else
     f"http://127.0.0.1:{SIMULATOR_PORT}/xmlrpc/v3.1/"
 )
-SOFTLAYER_USERNAME = env.str("SOFTLAYER_USERNAME", default="SL-demo")
-SOFTLAYER_API_KEY = env.str("SOFTLAYER_API_KEY", default="demo-api-key-0123456789abcdef")
+SOFTLAYER_USERNAME = env.str("SOFTLAYER_USERNAME", default="" if PRODUCTION else "SL-demo")
+SOFTLAYER_API_KEY = env.str("SOFTLAYER_API_KEY", default="" if PRODUCTION else "demo-api-key-0123456789abcdef")
 SOFTLAYER_TIMEOUT = env.float("SOFTLAYER_TIMEOUT", default=20.0)
 # Reads made while a person waits for a page give up sooner, so an outage shows as a message.
 SOFTLAYER_PAGE_TIMEOUT = env.float("SOFTLAYER_PAGE_TIMEOUT", default=5.0)
@@ -273,13 +278,26 @@ SOFTLAYER_PAGE_SIZE = env.int("SOFTLAYER_PAGE_SIZE", default=250)
 # Pages of a list fetched at once after the first (each request still within the rate limit).
 SOFTLAYER_PARALLEL_PAGES = env.int("SOFTLAYER_PARALLEL_PAGES", default=4)
 
+# LOG_FORMAT=json: one JSON object a line (the default in production), with the request id, user,
+# device and operation where known; secrets are removed from every line (monitoring.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "monitoring.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": True,
+                 "format": "%(levelname)s %(name)s %(message)s %(request_id)s %(user)s %(device_id)s "
+                           "%(operation_id)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# /metrics and the readiness detail: for the account owner's session, or `Authorization: Bearer
+# METRICS_TOKEN` (Prometheus). The cron counts as running while its heartbeat is this recent.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+HEALTH_CRON_STALE_SECONDS = env.int("HEALTH_CRON_STALE_SECONDS", default=120)
 # A submit whose answer was lost (timeout, transport error) may still be carried out by SoftLayer
 # late: the device is read, not written, until this long after that submit began.
 SOFTLAYER_SUBMIT_SETTLE_SECONDS = env.float("SOFTLAYER_SUBMIT_SETTLE_SECONDS",

@@ -31,6 +31,7 @@ urlpatterns = [
     path("audit/", include("review.urls")),  # the "audit:" URL names
     path("", include("notifications.urls")),
     path("", include("api.urls")),
+    path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -9,3 +9,8 @@ application = get_wsgi_application()
 from audit.checks import refuse_without_guard  # noqa: E402
 
 refuse_without_guard()
+
+# Nor in production on a missing or loopback SoftLayer endpoint (the simulator's place).
+from monitoring.checks import refuse_bad_production  # noqa: E402
+
+refuse_bad_production()

@@ -187,3 +187,25 @@ class _Lines:
 
     def join(self) -> None:
         self.thread.join(timeout=10)
+
+
+def test_ctrl_c_during_the_first_sync_stops_cleanly(tmp_path):
+    """A terminal's Ctrl-C reaches the whole foreground group while the inventory is still being read."""
+    from tests.support.portal import rundemo_env
+
+    env = {**rundemo_env(tmp_path), "SIMULATOR_DEVICES": "20000"}
+    process = subprocess.Popen([sys.executable, MANAGE, "rundemo"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if "SoftLayer simulator listening" in line:
+            break
+    time.sleep(2)  # the inventory of 20,000 devices is being read
+    family = descendants(process.pid)
+    os.killpg(process.pid, signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    text = "".join(output) + rest
+    assert process.returncode == 0, text
+    assert "Stopped." in text and "Traceback" not in text and "Rescue Portal is running" not in text, text
+    assert not wait_all_gone(family, timeout=30)
