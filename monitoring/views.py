@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from health_check.views import HealthCheckView
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -32,6 +33,7 @@ def may_see_detail(request) -> bool:
 
 @login_not_required
 @never_cache
+@require_safe
 def live(request):
     """The process answers: nothing else is asked (a database outage must not get it restarted)."""
     return JsonResponse({"status": "ok"})
@@ -58,6 +60,7 @@ ready = login_not_required(Readiness.as_view())
 
 @login_not_required
 @never_cache
+@require_safe
 def metrics_view(request):
     if not may_see_detail(request):
         response = HttpResponse("Metrics need METRICS_TOKEN (Authorization: Bearer …) or the account owner's "

@@ -18,6 +18,7 @@ from workflows.models import Operation
 ROLES = ["anonymous", "no_access", "device_no_capability", "capability_no_device", "full_access", "manager",
          "auditor", "owner"]
 OURS = ("accounts.", "devices.", "workflows.", "audit.", "review.", "rescueportal.", "notifications.", "api.",
+        "monitoring.",
         "drf_spectacular.",
         "django.contrib.auth.views",
         "django.views.generic")
@@ -174,6 +175,13 @@ MATRIX.update({
     # The API tokens page: one's own tokens (an empty form: 400; a token that is not theirs: 404).
     "api:tokens": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **{r: 400 for r in ROLES[1:]}}},
     "api:revoke": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **{r: 404 for r in ROLES[1:]}}},
+})
+MATRIX.update({
+    # For load balancers and Prometheus: liveness for anyone; readiness for anyone, its detail and the
+    # metrics for the owner (or METRICS_TOKEN). No worker runs in these tests: not ready.
+    "monitoring:live": {"GET": ALL, "POST": ALL_405},
+    "monitoring:ready": {"GET": {r: 503 for r in ROLES}, "POST": ALL_405},
+    "monitoring:metrics": {"GET": {**{r: 401 for r in ROLES}, "owner": 200}, "POST": ALL_405},
 })
 POST_DATA = {"api:device_operations": lambda w: {"kind": "restart"},
              "accounts:devices": lambda w: {"action": "remove", "devices": [w["device"].pk]},
