@@ -52,6 +52,17 @@ def role_rows(actor, target: User) -> list[Row]:
             for role in roles]
 
 
+def whole_kinds(target: User) -> list[str]:
+    """The kinds of device a user sees all of (the owner, All Guest / All Hardware Access), in words."""
+    from .capabilities import ACCESS_ALL_GUEST, ACCESS_ALL_HARDWARE
+
+    held = policy.capabilities_of(target)
+    if target.is_account_owner:
+        return ["all virtual servers", "all bare metal servers"]
+    return [words for key, words in ((ACCESS_ALL_GUEST, "all virtual servers"),
+                                     (ACCESS_ALL_HARDWARE, "all bare metal servers")) if key in held]
+
+
 def device_access(target: User) -> QuerySet[Device]:
     return target.devices.order_by("fqdn")
 

@@ -143,6 +143,7 @@ def user_detail(request, pk: int):
         "capability_groups": selectors.capability_rows(request.user, target),
         "roles": selectors.role_rows(request.user, target),
         "access": selectors.device_access(target),
+        "whole_kinds": selectors.whole_kinds(target),
         "grantable": grantable[:PICKER_LIMIT],
         "grantable_count": grantable.count(),
         "search": search,

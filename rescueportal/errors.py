@@ -54,6 +54,15 @@ def bad_request(request, exception=None) -> HttpResponse:
     return defaults.bad_request(request, exception)
 
 
+BUTTON_ONLY = ("This address does something only when its button is pressed",
+               ["It cannot be opened on its own, so nothing was done.",
+                "Go back to the page you came from and use its button, or start again from the Device List."])
+
+
+def method_not_allowed(request) -> HttpResponse:
+    return _page(*BUTTON_ONLY, status=405)
+
+
 def not_found(request, exception=None) -> HttpResponse:
     """handler404: Django's page, or under /api/ a problem that says where the paths are listed."""
     if _api(request):

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",  # outermost, so error pages get it too
     "audit.middleware.RequestIdMiddleware",
+    "rescueportal.middleware.MethodNotAllowedPageMiddleware",
     "monitoring.middleware.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

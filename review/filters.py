@@ -8,8 +8,8 @@ from devices.models import Device
 
 
 class AuditFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(field_name="actor_username", lookup_expr="iexact", label="Who (username)",
-                                      max_length=150)
+    actor = django_filters.CharFilter(field_name="actor_username", lookup_expr="istartswith",
+                                      label="Who (username, or how it starts)", max_length=150)
     device = django_filters.CharFilter(method="by_device", label="Device (name)", max_length=255)
     event = django_filters.ChoiceFilter(choices=lambda: [(e, e) for e in events.names()], empty_label="Any event")
     outcome = django_filters.ChoiceFilter(choices=AuditEvent.Outcome.choices, empty_label="Any outcome")

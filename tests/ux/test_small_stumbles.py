@@ -1,0 +1,51 @@
+"""Issue 19's stumbles, each with a test that failed before its fix."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import capabilities as caps
+from audit.services import record
+from tests.factories import DeviceFactory, OwnerFactory, UserFactory, grant
+from workflows.models import Operation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_get_on_a_button_only_address_is_the_portals_page(owner_client):
+    device = DeviceFactory()
+    response = owner_client.get(reverse("workflows:reveal_password", args=[device.pk]))
+    html = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "only when its button is pressed" in html and "Back to the Device List" in html
+
+
+def test_users_with_whole_kinds_read_so_not_zero_devices(client):
+    manager = grant(UserFactory(), roles=["User manager"])
+    full = grant(UserFactory(), caps.ACCESS_ALL_GUEST, caps.ACCESS_ALL_HARDWARE)
+    some = grant(UserFactory(), devices=[DeviceFactory()])
+    client.force_login(manager)
+    full_page = client.get(reverse("accounts:detail", args=[full.pk])).content.decode()
+    some_page = client.get(reverse("accounts:detail", args=[some.pk])).content.decode()
+    assert "Has access to all virtual servers and all bare metal servers" in full_page
+    assert "Has access to (0)" not in full_page and "Has access to (1)" in some_page
+
+
+def test_who_matches_the_start_of_a_username(client):
+    owner = OwnerFactory()
+    auditor = grant(UserFactory(), roles=["Auditor"])
+    record("device.rescue", "requested", actor=owner)
+    client.force_login(auditor)
+    page = client.get(reverse("audit:log"), {"actor": "own"}).content.decode()
+    assert "device.rescue" in page and "owner" in page
+
+
+def test_the_estimate_says_whose_average_it_is(owner_client):
+    device = DeviceFactory()
+    op = Operation.objects.create(device=device, requested_by=OwnerFactory(), kind="rescue", state="booting",
+                                  provider_estimate_seconds=216, submitted_at=timezone.now(),
+                                  deadline_at=timezone.now() + timedelta(hours=1))
+    page = owner_client.get(reverse("workflows:operation", args=[op.pk])).content.decode()
+    assert "SoftLayer's real-world average" in page
