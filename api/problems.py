@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -56,16 +56,6 @@ class RefusedByService(exceptions.APIException):
     def __init__(self, refused: Refused):
         super().__init__(refused.reason)
         self.status_code = refused.status
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's, with JSON nested past Python's recursion limit refused like any other bad JSON."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("The JSON is nested too deeply.") from None
 
 
 def handle(exc, context) -> Response | None:

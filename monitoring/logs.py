@@ -7,6 +7,7 @@ import re
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.utils.functional import empty
 
 # Set by the worker around each job (jobs have no request): {"job": …, "operation_id": …}.
 job_context: ContextVar[dict | None] = ContextVar("job_context", default=None)
@@ -30,7 +31,9 @@ class ContextFilter(logging.Filter):
         request = getattr(record, "request", None) or current_request.get()  # django.request's carry it
         record.request_id = getattr(request, "request_id", "") if request is not None else ""
         user = getattr(request, "user", None) if request is not None else None
-        record.user = user.get_username() if user is not None and getattr(user, "is_authenticated", False) else ""
+        user = getattr(user, "_wrapped", user)  # never load a lazy user here (the database may be down)
+        record.user = user.get_username() if user is not None and user is not empty and \
+            getattr(user, "is_authenticated", False) else ""
         match = getattr(request, "resolver_match", None) if request is not None else None
         kwargs = match.kwargs if match else {}
         record.device_id = kwargs.get("pk") if match and "device" in (match.url_name or "") else None

@@ -29,7 +29,7 @@ def test_the_reminder_comes_before_the_end_even_for_short_limits():
 
 def test_extensions_are_offered_steps_within_the_maximum():
     assert extension_blocker(3600, 30, OFFERED, 480) == ""
-    assert "offers" in extension_blocker(3600, 45, OFFERED, 480)
+    assert "offered" in extension_blocker(3600, 45, OFFERED, 480)
     assert "at most 8 hours" in extension_blocker(8 * 3600 - 60, 30, OFFERED, 480)
 
 
