@@ -35,7 +35,7 @@ def run_schemathesis(url: str, token: str, report: Path, examples: int = 12) -> 
                "--seed", "17", "--workers", "1", "--no-shrink", "--phases", "examples,fuzzing",
                "--request-timeout", "30", "--report", "json", "--report-json-path", str(report),
                "--suppress-health-check", "all", "--warnings", "off"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=report.parent)  # its cache too
     return {"exit": done.returncode, "output": done.stdout[-6000:] + done.stderr[-2000:],
             "report": json.loads(report.read_text()) if report.exists() else {}}
 

@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from accounts import capabilities as caps
 from devices.models import Device
@@ -82,6 +83,9 @@ def test_ready_with_its_parts_and_metrics_show_what_happened(client, worker, sim
     assert re.search(r'rescueportal_job_seconds_count\{function="submit_operation",outcome="ok"\} [1-9]', text), text
     assert re.search(r'rescueportal_queue_jobs\{queue="default"\} \d', text)
     assert re.search(r"rescueportal_workers [1-9]", text)
+    families = {f.name for f in text_string_to_metric_families(text)}  # what Prometheus itself would parse
+    assert {"rescueportal_http_requests", "rescueportal_provider_call_seconds", "rescueportal_operations",
+            "rescueportal_queue_jobs", "rescueportal_job_seconds", "rescueportal_notification_deliveries"} <= families
 
 
 @pytest.mark.django_db

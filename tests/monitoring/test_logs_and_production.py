@@ -72,3 +72,15 @@ def test_a_production_start_pointing_at_the_simulator_stops_with_the_reason(tmp_
     env["SOFTLAYER_ENDPOINT_URL"] = "https://api.softlayer.com/xmlrpc/v3.1/"
     fine = subprocess.run([sys.executable, MANAGE, "check"], env=env, capture_output=True, text=True, timeout=120)
     assert fine.returncode == 0, fine.stderr
+
+
+def test_createowner_makes_the_first_user_once_with_a_one_time_password(db):
+    from django.core.management import CommandError, call_command
+
+    from accounts.models import User
+
+    call_command("createowner", "alice")
+    alice = User.objects.get(username="alice")
+    assert alice.is_account_owner and alice.must_change_password
+    with pytest.raises(CommandError, match="already has an owner"):
+        call_command("createowner", "bob")
