@@ -4,7 +4,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -31,25 +31,23 @@ NEED_MANAGE_USERS = "You need the Manage Users permission to manage users."
 PICKER_LIMIT = 50
 
 
-def locked_out(request, original_response=None, credentials=None):
-    """django-axes' lockout answer: the login page (or the reveal's password prompt) says what is
-    locked (this username, from this address), until when, and who is not affected."""
+def lockout_message() -> str:
+    """What is locked (this username, from this address), until when, and who is not affected."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     until = timezone.now() + settings.AXES_COOLOFF_TIME
-    message = (f"Too many wrong passwords for this username from your address. It is locked for {minutes} minutes "
-               f"(until {until:%H:%M} UTC) from here only: other people, and this username from other networks, "
-               "can still sign in. If it was not you, tell your account owner: the audit log lists the failed "
-               "sign-ins with their addresses.")
-    return _answer_locked(request, message)
+    return (f"Too many wrong passwords for this username from your address. It is locked for {minutes} minutes "
+            f"(until {until:%H:%M} UTC) from here only: other people, and this username from other networks, "
+            "can still sign in. If it was not you, tell your account owner: the audit log lists the failed "
+            "sign-ins with their addresses.")
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout answer for the pages: the login page (or the reveal's password prompt)
+    says it (rescueportal.errors.locked_out answers the API)."""
+    return _answer_locked(request, lockout_message())
 
 
 def _answer_locked(request, message: str):
-    if request.path.startswith("/api/"):  # the API's own shape (RFC 9457), with when to try again
-        response = JsonResponse({"type": "/api/problems/too-many-requests", "title": "Too many requests",
-                                 "status": 429, "detail": message, "instance": request.path}, status=429,
-                                content_type="application/problem+json")
-        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
-        return response
     template = "registration/_locked_out_fragment.html" if request.headers.get("HX-Request") \
         else "registration/locked_out.html"
     return render(request, template, {"message": message}, status=429)

@@ -3,6 +3,7 @@
 import logging
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -61,6 +62,18 @@ BUTTON_ONLY = ("This address does something only when its button is pressed",
 
 def method_not_allowed(request) -> HttpResponse:
     return _page(*BUTTON_ONLY, status=405)
+
+
+def locked_out(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): under /api/ a problem with when to try
+    again, elsewhere the pages' own (accounts.views.locked_out)."""
+    from accounts import views as account_views
+
+    if not _api(request):
+        return account_views.locked_out(request, original_response, credentials)
+    response = problem_response(429, account_views.lockout_message(), instance=request.path)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 def not_found(request, exception=None) -> HttpResponse:

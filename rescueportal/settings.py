@@ -186,7 +186,7 @@ ADDRESS_FAILURE_LIMIT = env.int("ADDRESS_FAILURE_LIMIT", default=50)
 # or an attacker could interleave his own good logins between guesses at the owner's password.
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
-AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "rescueportal.errors.locked_out"
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "accounts.receivers.lockout_username"  # "OWNER" and "owner" count as one
 
