@@ -19,6 +19,14 @@ def _redis():
     return django_rq.get_connection("default")
 
 
+def _ask_redis(read, unanswered: str):
+    """`read(connection)`, or ServiceUnavailable(`unanswered`) when Redis does not answer."""
+    try:
+        return read(_redis())
+    except (RedisError, OSError):
+        raise ServiceUnavailable(unanswered) from None
+
+
 @dataclasses.dataclass
 class Redis(HealthCheck):
     def run(self) -> None:
@@ -34,10 +42,8 @@ class Redis(HealthCheck):
 @dataclasses.dataclass
 class Workers(HealthCheck):
     def run(self) -> None:
-        try:
-            workers = Worker.all(connection=_redis())
-        except (RedisError, OSError):
-            raise ServiceUnavailable("Workers cannot be counted: Redis does not answer.") from None
+        workers = _ask_redis(lambda redis: Worker.all(connection=redis),
+                             "Workers cannot be counted: Redis does not answer.")
         listened = {queue for worker in workers for queue in worker.queue_names()}
         if not workers:
             raise ServiceUnavailable("No RQ worker is running: nothing is submitted to SoftLayer or followed.")
@@ -53,10 +59,9 @@ class Scheduler(HealthCheck):
     """RQ's scheduler (one, elected by a lock per queue) runs the progress polls."""
 
     def run(self) -> None:
-        try:
-            held = [q for q in settings.WORKER_QUEUES if _redis().exists(RQScheduler.get_locking_key(q))]
-        except (RedisError, OSError):
-            raise ServiceUnavailable("The scheduler cannot be checked: Redis does not answer.") from None
+        held = _ask_redis(lambda redis: [q for q in settings.WORKER_QUEUES
+                                         if redis.exists(RQScheduler.get_locking_key(q))],
+                          "The scheduler cannot be checked: Redis does not answer.")
         if missing := [q for q in settings.WORKER_QUEUES if q not in held]:
             raise ServiceUnavailable(f"No RQ scheduler holds the queue(s) {', '.join(missing)}: polls would stop.")
 
@@ -69,10 +74,8 @@ class Cron(HealthCheck):
     """RQ's cron process (syncs, session time limits, digests) sends a heartbeat."""
 
     def run(self) -> None:
-        try:
-            beats = [s.last_heartbeat for s in CronScheduler.all(_redis())]
-        except (RedisError, OSError):
-            raise ServiceUnavailable("The cron cannot be checked: Redis does not answer.") from None
+        beats = _ask_redis(lambda redis: [s.last_heartbeat for s in CronScheduler.all(redis)],
+                           "The cron cannot be checked: Redis does not answer.")
         fresh = [b for b in beats if b and time.time() - b.timestamp() < settings.HEALTH_CRON_STALE_SECONDS]
         if not fresh:
             raise ServiceUnavailable("The cron (rqcron rescueportal.cron) is not running: time limits, syncs and "

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.utils.functional import empty
 
+from audit.middleware import current_request
+
 # Set by the worker around each job (jobs have no request): {"job": …, "operation_id": …}.
 job_context: ContextVar[dict | None] = ContextVar("job_context", default=None)
 TOKEN = re.compile(r"rp_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{20,}")
@@ -26,8 +28,6 @@ class ContextFilter(logging.Filter):
     """Adds request_id, user, device_id and operation_id where known; removes secrets."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from audit.middleware import current_request
-
         request = getattr(record, "request", None) or current_request.get()  # django.request's carry it
         record.request_id = getattr(request, "request_id", "") if request is not None else ""
         user = getattr(request, "user", None) if request is not None else None

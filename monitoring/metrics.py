@@ -2,7 +2,6 @@
 waits, job durations, Yes-to-done times) and gauges read when scraped (operations by kind and
 state, queue depths, notification deliveries)."""
 
-import time
 from collections import defaultdict
 
 import django_rq
@@ -151,6 +150,3 @@ def exposition() -> bytes:
     registry.register(PortalCollector())
     return generate_latest(registry)
 
-
-def timed(function: str, started: float, outcome: str) -> None:
-    job(function, time.monotonic() - started, outcome)

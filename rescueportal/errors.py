@@ -28,7 +28,7 @@ def _page(title: str, lines: list[str], status: int) -> HttpResponse:
     return response
 
 
-def _api(request) -> bool:
+def is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -40,14 +40,14 @@ def server_error(request) -> HttpResponse:
     if isinstance(exc, DatabaseError):
         log.warning("Database unavailable: %s", exc)
         title, lines, status = *DATABASE_DOWN, 503
-    if _api(request):
+    if is_api(request):
         return problem_response(status, " ".join(lines), instance=request.path)
     return _page(title, lines, status=status)
 
 
 def bad_request(request, exception=None) -> HttpResponse:
     """handler400 (a body too large, a Host not allowed): under /api/ a problem too."""
-    if _api(request):
+    if is_api(request):
         too_large = type(exception).__name__ == "RequestDataTooBig"
         return problem_response(413 if too_large else 400, "The request body is too large." if too_large
                                 else "The request could not be read (check its Host header and body).",
@@ -69,7 +69,7 @@ def locked_out(request, original_response=None, credentials=None) -> HttpRespons
     again, elsewhere the pages' own (accounts.views.locked_out)."""
     from accounts import views as account_views
 
-    if not _api(request):
+    if not is_api(request):
         return account_views.locked_out(request, original_response, credentials)
     response = problem_response(429, account_views.lockout_message(), instance=request.path)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
@@ -78,7 +78,7 @@ def locked_out(request, original_response=None, credentials=None) -> HttpRespons
 
 def not_found(request, exception=None) -> HttpResponse:
     """handler404: Django's page, or under /api/ a problem that says where the paths are listed."""
-    if _api(request):
+    if is_api(request):
         return problem_response(404, "There is no such API path. The paths are listed at /api/schema/ and "
                                      "/api/docs/.", instance=request.path)
     return defaults.page_not_found(request, exception)

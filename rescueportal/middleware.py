@@ -1,6 +1,6 @@
 """The portal's own page where Django would answer with an empty body."""
 
-from .errors import method_not_allowed
+from .errors import is_api, method_not_allowed
 
 
 class MethodNotAllowedPageMiddleware:
@@ -12,7 +12,7 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+        if response.status_code == 405 and not response.content and not is_api(request):
             page = method_not_allowed(request)
             page["Allow"] = response.get("Allow", "")
             return page
