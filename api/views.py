@@ -172,19 +172,17 @@ class Connection(APIView):
                    summary="How to connect while the device is in rescue or booted from an image")
     def get(self, request, pk: int):
         device = device_detail(request.user, pk)
-        if device.status not in (device.Status.IN_RESCUE, device.Status.IMAGE_MOUNTED):
+        connection = workflow_selectors.how_to_connect(device)
+        if connection is None:
             raise Refused("The device is not in rescue mode or booted from an image; there is nothing to connect "
                           "to yet. Request Rescue mode first.", Why.CONFLICT)
-        address = device.public_ip or device.private_ip or ""
-        windows = device.os_family == device.OsFamily.WINDOWS
-        image = device.status == device.Status.IMAGE_MOUNTED
         session = workflow_selectors.current_session(device)
         leave = f"POST /api/v1/operations/{session.pk if session else '{id}'}"
         return Response({
-            "device": device.pk, "environment": "image" if image else "rescue", "address": address,
-            "private_network": not device.public_ip, "user": "Administrator" if windows else "root",
-            "command": f"mstsc /v:{address}" if windows else f"ssh root@{address}",
-            "how_to_leave": f"{leave}/end/ (Continue)" if image
+            "device": device.pk, "environment": "image" if connection.image else "rescue",
+            "address": connection.address, "private_network": connection.private_network, "user": connection.user,
+            "command": connection.command,
+            "how_to_leave": f"{leave}/end/ (Continue)" if connection.image
             else f"{leave}/end/ (Restart), or restart from inside the rescue system and {leave}/back-to-normal/"})
 
 

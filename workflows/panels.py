@@ -42,10 +42,12 @@ def session_context(user, op) -> dict:
 
 
 def connect(request, device: Device) -> str:
-    if device.status not in (Device.Status.IN_RESCUE, Device.Status.IMAGE_MOUNTED):
+    connection = selectors.how_to_connect(device)
+    if connection is None:
         return ""
     return render_to_string("workflows/_connect.html", {
-        "device": device, "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device)}, request)
+        "device": device, "connection": connection,
+        "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device)}, request)
 
 
 def recent(request, device: Device) -> str:

@@ -84,6 +84,27 @@ def preflight(device: Device, kind: str) -> Preflight:
     return check
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How to reach a device in rescue or booted from an image (the card on its page, the API)."""
+    address: str
+    private_network: bool  # only a private address: through the VPN
+    user: str
+    command: str
+    image: bool  # booted from an image (else the rescue environment)
+
+
+def how_to_connect(device: Device) -> Connection | None:
+    if device.status not in (Device.Status.IN_RESCUE, Device.Status.IMAGE_MOUNTED):
+        return None
+    address = device.public_ip or device.private_ip or ""
+    windows = device.os_family == Device.OsFamily.WINDOWS
+    return Connection(address=address, private_network=not device.public_ip,
+                      user="Administrator" if windows else "root",
+                      command=f"mstsc /v:{address}" if windows else f"ssh root@{address}",
+                      image=device.status == Device.Status.IMAGE_MOUNTED)
+
+
 def public_iso_images(device: Device) -> list[dict]:
     """The provider's public ISOs, WindowsRescueStandalone.iso first (recommended on Windows)."""
     images = provider.Gateway(interactive=True).public_iso_images()
