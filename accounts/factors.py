@@ -250,8 +250,13 @@ def passkey_verified(request, device) -> None:
 
 
 def _mark_verified(request, device) -> None:
+    """The second step of signing in gets a new session key, as the first did; a step-up on a
+    session already verified keeps it, so that an answer lost on the way (the person left the page
+    meanwhile) does not sign them out."""
+    completes_sign_in = not request.user.is_verified()
     otp_login(request, device)
-    request.session.cycle_key()  # a new session key after every proof of identity
+    if completes_sign_in:
+        request.session.cycle_key()
     mark_fresh(request)
 
 

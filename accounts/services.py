@@ -46,11 +46,11 @@ def check_may_change(actor, target: User | None, event: str) -> None:
 
 def reauthenticate(request, password: str) -> bool:
     """The signed-in person proves it is them again. Through `authenticate`, so that wrong
-    passwords count towards django-axes' lockout exactly as they do at the login page."""
-    if not password_is_theirs(request, request.user, password):
-        return False
-    request.session.cycle_key()  # a new session key after every proof of identity
-    return True
+    passwords count towards django-axes' lockout exactly as they do at the login page.
+
+    The session keeps its key (login changes it, against fixation): a step-up whose answer the
+    browser never got, because the person left the page meanwhile, must not sign them out."""
+    return password_is_theirs(request, request.user, password)
 
 
 def password_is_theirs(request, user, password: str) -> bool:

@@ -197,7 +197,7 @@ class RevealPassword(APIView):
         proof = s.StepUpSerializer(data=request.data)
         proof.is_valid(raise_exception=True)
         _step_up(request, proof.validated_data, purpose="reveal", device=device)
-        credentials = workflows.reveal_passwords(request.user, device)
+        credentials, _ = workflows.reveal_passwords(request.user, device)
         response = Response({"device": device.pk, "credentials": [
             {"username": c.get("username", ""), "password": c.get("password", "")} for c in credentials]})
         response["Cache-Control"] = "no-store"

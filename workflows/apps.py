@@ -9,7 +9,7 @@ class WorkflowsConfig(AppConfig):
         from audit import events
 
         events.register("device.rescue", "device.boot_image", "device.unload_image", "device.restart",
-                        "device.credentials.reveal", group="Operations")
+                        "device.credentials.reveal", "device.credentials.shown", group="Operations")
         events.register("rescue_session.reminder", "rescue_session.extend", "rescue_session.back_from_inside",
                         group="Rescue sessions")
 

@@ -457,6 +457,7 @@ def back_from_inside(user, op: Operation) -> Operation:
 # --- Reveal password (browser and API alike; each asks for its own step-up in between) ----------------
 
 REVEAL_EVENT = "device.credentials.reveal"
+SHOWN_EVENT = "device.credentials.shown"
 
 
 def check_may_reveal(user, device: Device) -> None:
@@ -470,17 +471,25 @@ def check_may_reveal(user, device: Device) -> None:
         raise OperationRefused(blocker, Why.CONFLICT)
 
 
-def reveal_passwords(user, device: Device) -> list[dict]:
+def reveal_passwords(user, device: Device) -> tuple[list[dict], int]:
     """Fetch the passwords from SoftLayer for a person who passed check_may_reveal and the step-up.
-    Audited (the usernames, never a password); nothing is kept."""
+    Audited before they leave (the usernames, never a password); nothing is kept. Returns them and
+    the audit row's number, which a page that shows them quotes back (password_shown)."""
     check_may_reveal(user, device)
     try:
         credentials = provider.passwords(provider.Gateway(interactive=True), device.kind, device.provider_id)
     except provider.ProviderError as exc:
         record(REVEAL_EVENT, "failed", device=device, reason=exc.message)
         raise OperationRefused(exc.message, Why.UNAVAILABLE) from None
-    record(REVEAL_EVENT, "succeeded", device=device, detail={"usernames": [c.get("username") for c in credentials]})
-    return credentials
+    row = record(REVEAL_EVENT, "succeeded", device=device,
+                 detail={"usernames": [c.get("username") for c in credentials]})
+    return credentials, row.seq
+
+
+def password_shown(user, device: Device, reveal_seq: int) -> None:
+    """The browser put the revealed password on the page. A reveal whose answer never arrived (the
+    person left the page meanwhile) has no such row: the trail tells sent from seen."""
+    record(SHOWN_EVENT, "succeeded", actor=user, device=device, detail={"reveal_seq": reveal_seq})
 
 
 # --- Bulk rescue ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("devices/<int:pk>/unload-image/", views.unload_image, name="unload_image"),
     path("devices/<int:pk>/restart/", views.restart, name="restart"),
     path("devices/<int:pk>/reveal-password/", views.reveal_password, name="reveal_password"),
+    path("devices/<int:pk>/reveal-password/shown/", views.password_shown, name="password_shown"),
     path("operations/<int:pk>/", views.operation, name="operation"),
     path("operations/<int:pk>/progress/", views.operation_progress, name="operation_progress"),
     path("batches/new/<str:kind>/", views.batch_new, name="batch_new"),

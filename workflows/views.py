@@ -1,9 +1,10 @@
+import secrets
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -232,13 +233,35 @@ def reveal_password(request, pk: int):
             return render(request, "workflows/_reauth.html", {"device": device, "form": form}, status=403)
         request.session["reauth_at"] = time.time()
     try:
-        credentials = services.reveal_passwords(request.user, device)
+        credentials, reveal_seq = services.reveal_passwords(request.user, device)
     except services.OperationRefused as refused:
         if refused.why != Why.UNAVAILABLE:  # the device left rescue meanwhile
             return render(request, "workflows/_password.html", {"device": device, "refused": refused.reason},
                           status=409)
         return render(request, "workflows/_password.html", {"device": device, "error": refused.reason})
-    return render(request, "workflows/_password.html", {"device": device, "credentials": credentials})
+    receipt = secrets.token_urlsafe(16)
+    kept = list(request.session.get(RECEIPTS, {}).items())[-(MAX_RECEIPTS - 1):]
+    request.session[RECEIPTS] = dict([*kept, (receipt, [device.pk, reveal_seq])])
+    return render(request, "workflows/_password.html", {"device": device, "credentials": credentials,
+                                                          "receipt": receipt})
+
+
+RECEIPTS, MAX_RECEIPTS = "reveal_receipts", 5
+
+
+@require_POST
+def password_shown(request, pk: int):
+    """The page that received a revealed password says it shows it: quoted once, by the session that
+    was given the receipt. Anything else changes nothing (no row: a replay cannot add to the trail)."""
+    device = device_detail(request.user, pk)
+    receipts = request.session.get(RECEIPTS, {})
+    given = receipts.pop(request.POST.get("receipt", ""), None)
+    if given is None or given[0] != device.pk:
+        return HttpResponseBadRequest("This receipt is not one the portal gave for this device, or it was used.",
+                                      content_type="text/plain")
+    request.session[RECEIPTS] = receipts
+    services.password_shown(request.user, device, given[1])
+    return HttpResponse(status=204)
 
 
 # --- Bulk rescue -----------------------------------------------------------------------------------------

@@ -137,7 +137,9 @@ def test_the_reveal_reauthentication_is_throttled_too(settings):
 
 
 @pytest.mark.django_db
-def test_session_key_changes_at_login_and_at_reauthentication(settings):
+def test_session_key_changes_at_login_and_stays_at_reauthentication(settings):
+    """Login changes the key (a planted one is not kept). A step-up keeps it: its answer can be lost
+    when the person leaves the page meanwhile, and a new key the browser never got signed them out."""
     settings.SOFTLAYER_ENDPOINT_URL = "http://127.0.0.1:9/xmlrpc/v3.1/"
     settings.SOFTLAYER_RETRY_ATTEMPTS = 1
     device = DeviceFactory(kind="virtual", status="in_rescue")
@@ -153,7 +155,7 @@ def test_session_key_changes_at_login_and_at_reauthentication(settings):
     client.post(reverse("workflows:reveal_password", args=[device.pk]), {"password": PASSWORD})
     after_reauth = client.cookies["sessionid"].value
 
-    assert after_login != planted.session_key and after_reauth != after_login
+    assert after_login != planted.session_key and after_reauth == after_login
     assert "_auth_user_id" in client.session
 
 

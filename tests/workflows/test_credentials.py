@@ -1,5 +1,6 @@
 """Reveal password: permission, re-authentication, audit first, no-store; the password nowhere else."""
 
+import re
 
 import pytest
 from django.test import Client
@@ -95,3 +96,31 @@ def test_reveal_outside_rescue_is_refused_and_audited(rescued, worker):
     assert "only while the device is in rescue mode" in refused.content.decode()
     assert AuditEvent.objects.filter(event="device.credentials.reveal", outcome="denied", device_id=device.pk).exists()
     assert not AuditEvent.objects.filter(event="device.credentials.reveal", outcome="succeeded").exists()
+
+
+def test_a_reveal_whose_answer_is_lost_keeps_the_person_signed_in_and_the_trail_tells_sent_from_shown(rescued):
+    """Issue 19: confirm the password, then open another device before the answer arrives. The
+    person stays signed in, and the trail says the password was sent but never shown."""
+    device, secret = rescued
+    user = grant(UserFactory(), caps.VIEW_CUSTOMER_SOFTWARE_PASSWORD, devices=[device])
+    client = Client()
+    client.force_login(user)
+    cookie_before = client.cookies["sessionid"].value
+    url = reverse("workflows:reveal_password", args=[device.pk])
+
+    answer = client.post(url, {"password": PASSWORD}).content.decode()
+    client.cookies["sessionid"] = cookie_before  # the answer, and any cookie it set, never reached the browser
+
+    assert secret in answer
+    assert client.get(reverse("devices:detail", args=[device.pk])).status_code == 200  # still signed in
+    sent = AuditEvent.objects.get(event="device.credentials.reveal", outcome="succeeded")
+    assert not AuditEvent.objects.filter(event="device.credentials.shown").exists()
+
+    # The page that does get it says so, once; a replay or a forged receipt adds nothing.
+    receipt = re.search(r'"receipt": "([^"]+)"', answer).group(1)
+    shown_url = reverse("workflows:password_shown", args=[device.pk])
+    assert client.post(shown_url, {"receipt": receipt}).status_code == 204
+    assert client.post(shown_url, {"receipt": receipt}).status_code == 400
+    assert client.post(shown_url, {"receipt": "forged"}).status_code == 400
+    shown = AuditEvent.objects.get(event="device.credentials.shown")
+    assert shown.actor == user and shown.detail == {"reveal_seq": sent.seq}
