@@ -64,6 +64,9 @@ MATRIX.update({
     # The device is not in rescue: those who may reveal are told it is shown only in rescue (409).
     "workflows:reveal_password": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **SEE_AND_ACT, "full_access": 409,
                                                                        "manager": 409, "owner": 409}},
+    # The page's word that it shows a revealed password: without the receipt it was given, nothing (400).
+    "workflows:password_shown": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, **DEVICE_SEERS, **{
+        r: 400 for r, status in DEVICE_SEERS.items() if status == 200}}},
     "workflows:operation": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "workflows:operation_progress": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     # A rescue session: an empty extension is sent back with what is missing; "restarted from inside"
@@ -242,7 +245,7 @@ def url_for(name: str, world) -> str:
     if name == "api:revoke":
         return reverse(name, args=[999999])
     if name in ("devices:detail", "devices:power", "workflows:rescue", "workflows:boot_image", "workflows:unload_image",
-                "workflows:restart", "workflows:reveal_password"):
+                "workflows:restart", "workflows:reveal_password", "workflows:password_shown"):
         return reverse(name, args=[world["device"].pk])
     if name == "workflows:boot_image_confirm":
         return reverse(name, args=[world["device"].pk, 5001])
