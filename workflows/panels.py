@@ -41,13 +41,14 @@ def session_context(user, op) -> dict:
             if last_exit and last_exit.state == Operation.State.FAILED else None}
 
 
-def connect(request, device: Device) -> str:
+def connect(request, device: Device, *, out_of_band: bool = False) -> str:
+    """How to connect, in a slot that a progress card fills when its operation gets there
+    (`out_of_band`: sent beside the card, swapped in by htmx; the page needs no reload)."""
     connection = selectors.how_to_connect(device)
-    if connection is None:
-        return ""
-    return render_to_string("workflows/_connect.html", {
-        "device": device, "connection": connection,
-        "can_reveal": policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device)}, request)
+    return render_to_string("workflows/_connect_slot.html", {
+        "device": device, "connection": connection, "out_of_band": out_of_band,
+        "can_reveal": connection is not None and policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device),
+    }, request)
 
 
 def recent(request, device: Device) -> str:

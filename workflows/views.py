@@ -144,14 +144,23 @@ def restart(request, pk: int):
 def operation(request, pk: int):
     op = selectors.operation_for(request.user, pk)
     session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
-    return render(request, "workflows/operation.html", {"op": op, "device": op.device, **session})
+    goes_to_rescue = op.kind in (Kind.RESCUE, Kind.BOOT_IMAGE) and (op.is_session or op.is_active)
+    connect = panels.connect(request, op.device) if goes_to_rescue else ""
+    return render(request, "workflows/operation.html", {"op": op, "device": op.device, "connect": connect,
+                                                         **session})
 
 
 @require_safe
 def operation_progress(request, pk: int):
+    """The progress card, polled. The poll says which state it last showed: the answer that first
+    shows the operation finished takes the focus to its result (when the focus was lost in the
+    swap), and, for a device now in rescue, fills the page's connection slot."""
     op = selectors.operation_for(request.user, pk)
     session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
-    return render(request, "workflows/_progress.html", {"op": op, **session})
+    finished_now = not op.is_active and request.headers.get("X-Portal-Seen") in Operation.ACTIVE_STATES
+    connect = panels.connect(request, op.device, out_of_band=True) if finished_now and op.is_session else ""
+    return render(request, "workflows/_progress.html", {"op": op, "finished_now": finished_now,
+                                                        "connect_oob": connect, **session})
 
 
 def _session_for(request, pk: int) -> Operation:

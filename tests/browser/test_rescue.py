@@ -37,18 +37,22 @@ def test_linux_rescue_progress_reveal_and_restart(page, portal):
     expect(page.locator(".messages")).to_contain_text("Rescue mode requested")
     expect(page.locator(".timeline")).to_contain_text("Powering down")
     expect(page.locator("#op-state")).to_have_text("In rescue", timeout=90_000)  # updated without reload
-    page.click("text=its page")
-    expect(page.locator("h1 .badge")).to_have_text("In rescue")
+    # Where to connect appears right there, and the keyboard's focus is on the result, not lost.
     expect(page.locator(".connect")).to_contain_text("ssh root@")
+    expect(page.locator("[id^=op-result-]")).to_be_focused()
 
     page.click("#reveal")
     page.fill("#id_reauth_password", "not my password")
     page.click(".reauth button")
     expect(page.locator("#credentials")).to_contain_text("That is not your password.")  # a 403 fragment, shown
+    expect(page.locator("#id_reauth_password")).to_be_focused()
     page.fill("#id_reauth_password", portal.logins["operator"])
     page.click(".reauth button")
     expect(page.locator("#password-1")).to_be_visible()
+    expect(page.locator("#credentials .copy-btn").first).to_be_focused()  # not the page's body
 
+    page.click("text=Back to the device")
+    expect(page.locator("h1 .badge")).to_have_text("In rescue")
     action(page, "Restart")
     page.click("#yes")
     expect(page.locator("#op-state")).to_have_text("Back to normal", timeout=90_000)
@@ -70,8 +74,9 @@ def test_windows_rescue_image_then_continue(page, portal):
     expect(page.locator(".question")).to_contain_text("WindowsRescueStandalone.iso")
     page.click("#yes")
     expect(page.locator("#op-state")).to_have_text("Booted from the image", timeout=90_000)
+    expect(page.locator(".connect")).to_contain_text("Administrator")
 
-    page.click("text=its page")
+    page.click("text=Back to the device")
     expect(page.locator(".connect")).to_contain_text("Administrator")
     action(page, "Boot from image")
     expect(page.locator(".continue")).to_contain_text("unload the current image and return to normal booting")

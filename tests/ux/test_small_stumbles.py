@@ -49,3 +49,34 @@ def test_the_estimate_says_whose_average_it_is(owner_client):
                                   deadline_at=timezone.now() + timedelta(hours=1))
     page = owner_client.get(reverse("workflows:operation", args=[op.pk])).content.decode()
     assert "SoftLayer's real-world average" in page
+
+
+def in_rescue(kind: str = "rescue", state: str = "in_rescue") -> Operation:
+    device = DeviceFactory(kind="virtual", os_family="linux", status="in_rescue", public_ip="198.51.100.7")
+    return Operation.objects.create(device=device, requested_by=OwnerFactory(), kind=kind, state=state,
+                                    submitted_at=timezone.now(), finished_at=timezone.now(),
+                                    deadline_at=timezone.now() + timedelta(hours=1))
+
+
+def test_the_operation_page_shows_where_to_connect_with_copy_buttons(owner_client):
+    op = in_rescue()
+    page = owner_client.get(reverse("workflows:operation", args=[op.pk])).content.decode()
+    assert "In rescue mode: how to connect" in page and "ssh root@198.51.100.7" in page
+    assert 'data-copy="#connect-command"' in page and 'data-copy="#connect-address"' in page
+    assert "see how to connect on" not in page
+
+
+def test_a_restart_page_does_not_offer_the_rescue_it_ends(owner_client):
+    op = in_rescue(kind="restart", state="powering_down")
+    page = owner_client.get(reverse("workflows:operation", args=[op.pk])).content.decode()
+    assert "how to connect" not in page
+
+
+def test_the_poll_that_first_sees_rescue_fills_the_connection_slot_and_takes_focus(owner_client):
+    op = in_rescue()
+    url = reverse("workflows:operation_progress", args=[op.pk])
+    first = owner_client.get(url, HTTP_X_PORTAL_POLL="1", HTTP_X_PORTAL_SEEN="booting").content.decode()
+    later = owner_client.get(url, HTTP_X_PORTAL_POLL="1").content.decode()
+    assert 'id="connect-slot" hx-swap-oob="true"' in first and "ssh root@198.51.100.7" in first
+    assert "data-take-focus" in first
+    assert "connect-slot" not in later and "data-take-focus" not in later  # a session's later polls leave it be
