@@ -36,4 +36,6 @@ class DeviceTable(tables.Table):
         """Only the offered page sizes: a forged ?per_page=100000 gets the default, not every row."""
         if per_page not in self.PER_PAGE_CHOICES:
             per_page = self.PER_PAGE_CHOICES[0]
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        # The pager's numbers: the first and last pages, and two either side of this one (1 … 18 19 20 21 22 … 400).
+        self.page_numbers = list(self.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1))

@@ -1,5 +1,6 @@
 """Issue 19's stumbles, each with a test that failed before its fix."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -80,3 +81,21 @@ def test_the_poll_that_first_sees_rescue_fills_the_connection_slot_and_takes_foc
     assert 'id="connect-slot" hx-swap-oob="true"' in first and "ssh root@198.51.100.7" in first
     assert "data-take-focus" in first
     assert "connect-slot" not in later and "data-take-focus" not in later  # a session's later polls leave it be
+
+
+def test_the_pager_offers_page_numbers_with_the_first_and_the_last(owner_client):
+    DeviceFactory.create_batch(25 * 12, datacenter="dal10")  # 12 pages of 25
+    page = owner_client.get(reverse("devices:list"), {"page": 6}).content.decode()
+    pager = page[page.index('class="pager"'):]
+    numbers = re.findall(r'<span class="visually-hidden">Page </span>(\d+)', pager)
+    assert numbers == ["1", "4", "5", "6", "7", "8", "12"]
+    assert re.search(r'aria-current="page"[^>]*><span class="visually-hidden">Page </span>6<', pager)
+    assert "…" in pager and "page=12" in pager
+
+
+def test_the_location_filter_offers_only_the_users_own_datacenters(client):
+    mine = DeviceFactory(datacenter="fra02")
+    DeviceFactory(datacenter="sao01")
+    client.force_login(grant(UserFactory(), devices=[mine]))
+    page = client.get(reverse("devices:list")).content.decode()
+    assert 'value="fra02"' in page and 'value="sao01"' not in page
