@@ -255,10 +255,3 @@ def request_sync(user) -> None:
         raise SyncRefused("The portal's job queue cannot be reached just now, so nothing was started. The inventory "
                           "is synced by itself every few minutes once it is back.", Why.UNAVAILABLE) from None
     record("inventory.sync", "requested")
-
-
-def last_sync() -> InventorySync | None:
-    return InventorySync.objects.order_by("-started_at").first()
-
-
-

@@ -40,6 +40,7 @@ MATRIX = {
     "devices:list": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
     "devices:detail": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
     "devices:power": {"GET": {**ANON, **DEVICE_SEERS}, "POST": {**ANON, **NOT_ALLOWED}},
+    "devices:sync_status": {"GET": {**ANON, **EVERYONE}, "POST": {**ANON, **NOT_ALLOWED}},
     # Only those who may act on devices sync the whole account on demand.
     "devices:sync": {"GET": {**ANON, **NOT_ALLOWED}, "POST": {**ANON, "no_access": 403, "device_no_capability": 403,
                      "capability_no_device": 302, "full_access": 302, "manager": 302, "auditor": 403, "owner": 302}},

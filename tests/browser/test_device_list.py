@@ -81,9 +81,9 @@ def test_sync_now_runs_on_the_worker(page, portal):
     log_in(page, portal)
     page.click("text=Sync now")
     expect(page.locator(".messages")).to_contain_text("Inventory sync started")
-    page.wait_for_timeout(1500)
-    page.reload()
-    expect(page.locator(".page-head")).to_contain_text("Synced from SoftLayer")
+    # The line beside the button says when it has finished, without a reload.
+    expect(page.locator("#sync-status")).to_contain_text("Synced from SoftLayer just now", timeout=60_000)
+    expect(page.locator("#sync-status")).to_contain_text("40 devices")
 
 
 def test_phone_width_has_no_sideways_page_scroll(browser, portal):

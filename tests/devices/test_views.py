@@ -239,3 +239,37 @@ def test_the_device_page_asks_the_policy_about_the_device_once(client, settings)
     visibility = [q["sql"] for q in page.captured_queries if 'INNER JOIN "accounts_user_devices"' in q["sql"]]
     # one to open the page (404 if not visible) and one for all the actions it offers, not one per action
     assert 1 <= len(visibility) <= 2, visibility
+
+
+def test_the_list_says_when_the_sync_it_asked_for_has_finished(owner_client, sim, django_capture_on_commit_callbacks):
+    from devices.services import sync_devices
+
+    get_queue("default").empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = owner_client.post(reverse("devices:sync"), follow=True).content.decode()
+    status_url = reverse("devices:sync_status")
+    assert "Syncing from SoftLayer…" in page and f'hx-get="{status_url}"' in page  # watched, not "within a minute"
+    assert "Syncing from SoftLayer…" in owner_client.get(status_url).content.decode()
+
+    sync_devices()  # what the worker's job runs
+
+    done = owner_client.get(status_url)
+    assert "Synced from SoftLayer just now: 30 new" in done.content.decode()
+    assert done["HX-Trigger"] == "inventory-synced"  # the list fetches its rows again
+    later = owner_client.get(status_url)
+    assert "HX-Trigger" not in later and "hx-get" not in later.content.decode()
+
+
+def test_a_sync_is_answered_by_a_run_that_started_after_it_was_asked_for():
+    from datetime import datetime, timedelta
+
+    from devices.models import InventorySync
+    from devices.selectors import sync_decision
+
+    asked = datetime(2026, 11, 24, 12, 0)
+    before = InventorySync(started_at=asked - timedelta(seconds=5), finished_at=asked)
+    after = InventorySync(started_at=asked + timedelta(seconds=1), finished_at=asked + timedelta(seconds=9))
+    assert sync_decision(before, asked, asked + timedelta(seconds=30)).waiting
+    assert sync_decision(after, asked, asked + timedelta(seconds=30)).just_finished
+    assert sync_decision(before, asked, asked + timedelta(minutes=11)).overdue
+    assert not sync_decision(before, None, asked).waiting

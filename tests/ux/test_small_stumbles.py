@@ -92,10 +92,3 @@ def test_the_pager_offers_page_numbers_with_the_first_and_the_last(owner_client)
     assert re.search(r'aria-current="page"[^>]*><span class="visually-hidden">Page </span>6<', pager)
     assert "…" in pager and "page=12" in pager
 
-
-def test_the_location_filter_offers_only_the_users_own_datacenters(client):
-    mine = DeviceFactory(datacenter="fra02")
-    DeviceFactory(datacenter="sao01")
-    client.force_login(grant(UserFactory(), devices=[mine]))
-    page = client.get(reverse("devices:list")).content.decode()
-    assert 'value="fra02"' in page and 'value="sao01"' not in page
