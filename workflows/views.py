@@ -62,7 +62,7 @@ def _request(request, device: Device, kind: str, subject: str = "", **extra):
         messages.error(request, refused.reason)
         return redirect("devices:detail", pk=device.pk)
     messages.success(request, f"{op.get_kind_display()} requested for {device}. This process might take "
-                              "several minutes; this page follows it.")
+                              "several minutes; this page follows it.", extra_tags=REQUESTED_TAG)
     return redirect("workflows:operation", pk=op.pk)
 
 
@@ -146,8 +146,13 @@ def operation(request, pk: int):
     session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
     goes_to_rescue = op.kind in (Kind.RESCUE, Kind.BOOT_IMAGE) and (op.is_session or op.is_active)
     connect = panels.connect(request, op.device) if goes_to_rescue else ""
+    # "… requested" is news only while the operation runs: once it has ended, its card says how.
     return render(request, "workflows/operation.html", {"op": op, "device": op.device, "connect": connect,
+                                                         "stale_message_tag": "" if op.is_active else REQUESTED_TAG,
                                                          **session})
+
+
+REQUESTED_TAG = "operation-requested"
 
 
 @require_safe

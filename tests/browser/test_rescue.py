@@ -40,6 +40,7 @@ def test_linux_rescue_progress_reveal_and_restart(page, portal):
     # Where to connect appears right there, and the keyboard's focus is on the result, not lost.
     expect(page.locator(".connect")).to_contain_text("ssh root@")
     expect(page.locator("[id^=op-result-]")).to_be_focused()
+    expect(page.locator(".messages")).to_have_count(0)  # "Rescue mode requested" does not stay above the result
 
     page.click("#reveal")
     page.fill("#id_reauth_password", "not my password")

@@ -79,7 +79,7 @@ def test_the_poll_that_first_sees_rescue_fills_the_connection_slot_and_takes_foc
     first = owner_client.get(url, HTTP_X_PORTAL_POLL="1", HTTP_X_PORTAL_SEEN="booting").content.decode()
     later = owner_client.get(url, HTTP_X_PORTAL_POLL="1").content.decode()
     assert 'id="connect-slot" hx-swap-oob="true"' in first and "ssh root@198.51.100.7" in first
-    assert "data-take-focus" in first
+    assert "data-take-focus" in first and '<ul id="messages" hx-swap-oob="delete">' in first
     assert "connect-slot" not in later and "data-take-focus" not in later  # a session's later polls leave it be
 
 
@@ -92,3 +92,19 @@ def test_the_pager_offers_page_numbers_with_the_first_and_the_last(owner_client)
     assert re.search(r'aria-current="page"[^>]*><span class="visually-hidden">Page </span>6<', pager)
     assert "…" in pager and "page=12" in pager
 
+
+
+
+def test_requested_is_not_shown_above_an_operation_that_already_ended(owner_client):
+    """The Yes redirects to the operation's page; if it failed meanwhile, only the failure is shown."""
+    from workflows import services
+
+    device = DeviceFactory(kind="virtual", os_family="linux")
+    url = reverse("workflows:rescue", args=[device.pk])
+    nonce = re.search(r'name="confirmation" value="([^"]+)"', owner_client.get(url).content.decode()).group(1)
+    answer = owner_client.post(url, {"confirmation": nonce, "reason": "fsck"})
+    op = Operation.objects.get(device=device)
+    services.fail(op, "SoftLayer refused it.")
+
+    page = owner_client.get(answer["Location"]).content.decode()
+    assert "SoftLayer refused it." in page and "Rescue mode requested" not in page
