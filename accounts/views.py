@@ -146,6 +146,8 @@ def user_detail(request, pk: int):
         "grantable_count": grantable.count(),
         "search": search,
         "status_locked": policy.management_denial(request.user, target, status_change=True),
+        # A page where nothing can be changed (one's own, the owner's) says so once, offers no button.
+        "read_only": policy.management_denial(request.user, target),
         "target_factors": factors.factors_of(target),
     })
 

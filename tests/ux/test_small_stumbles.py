@@ -108,3 +108,15 @@ def test_requested_is_not_shown_above_an_operation_that_already_ended(owner_clie
 
     page = owner_client.get(answer["Location"]).content.decode()
     assert "SoftLayer refused it." in page and "Rescue mode requested" not in page
+
+
+def test_a_managers_own_page_is_read_only_and_says_why_once(client):
+    manager = grant(UserFactory(), roles=["User manager"], devices=[DeviceFactory()])
+    other = grant(UserFactory())
+    client.force_login(manager)
+    own = client.get(reverse("accounts:detail", args=[manager.pk])).content.decode()
+    assert own.count("Read-only: You cannot change your own permissions") == 1
+    for button in ("Save permissions", "Save roles", "Grant access", "Remove access", "Deactivate"):
+        assert button not in own, button
+    others = client.get(reverse("accounts:detail", args=[other.pk])).content.decode()
+    assert "Save permissions" in others and 'id="read-only"' not in others
