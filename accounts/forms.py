@@ -44,7 +44,9 @@ class UserCreateForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("password") and cleaned.get("username"):
             try:
-                validate_password(cleaned["password"], User(username=cleaned["username"]))
+                # The same user the service checks against: names and address count as much as the username.
+                validate_password(cleaned["password"], User(**{name: cleaned.get(name) or "" for name in (
+                    "username", "email", "first_name", "last_name")}))
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned

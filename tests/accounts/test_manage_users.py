@@ -297,3 +297,11 @@ def test_sign_in_ignores_case_and_so_does_the_lockout(client, settings):
         client.post(reverse("login"), {"username": spelling, "password": "wrong"})
     refused = client.post(reverse("login"), {"username": "casey", "password": "a-long-passphrase-42"})
     assert refused.status_code != 302 and "_auth_user_id" not in client.session
+
+
+def test_a_password_like_the_new_users_last_name_is_a_form_error_not_a_500(owner_client):
+    """Found by the form fuzzer: the form checked the password against the username only."""
+    response = owner_client.post(reverse("accounts:create"), {
+        "username": "newbie", "password": "Featherstonehaugh1", "last_name": "Featherstonehaugh",
+        "first_name": "", "email": ""})
+    assert response.status_code == 400 and "too similar to the last name" in response.content.decode()
