@@ -6,6 +6,7 @@ import sys
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -111,3 +112,52 @@ def csrf_failure(request, reason: str = "") -> HttpResponse:
     return _page("This form has expired", [
         "Nothing was changed: the form was not sent from this portal's page, or the page was too old.",
         "Go back, reload the page, and try again."], status=403)
+
+
+def permission_denied(request, exception=None) -> HttpResponse:
+    """handler403: why this request was refused, who can change that, and the way back that fits
+    (the device or operation it was about, Manage Users for a manager, else the Device List)."""
+    if is_api(request):
+        return problem_response(403, str(exception) or "You do not have permission to do this.", instance=request.path)
+    reason = str(exception or "") or "You do not have permission to do this."
+    back_url, back_label = way_back(request)
+    owner = None
+    if "permission" in reason.lower() and request.user.is_authenticated and not request.user.is_account_owner:
+        from accounts.models import User
+
+        owner = User.objects.filter(is_account_owner=True).values_list("username", flat=True).first()
+    return render(request, "403.html", {"reason": reason, "back_url": back_url, "back_label": back_label,
+                                        "owner": owner}, status=403)
+
+
+def way_back(request) -> tuple[str, str]:
+    """Where a refused person goes next: what the request was about, if they may see it."""
+    from django.http import Http404
+    from django.urls import Resolver404, resolve, reverse
+
+    from accounts import policy
+    from accounts.capabilities import USER_MANAGE
+
+    fallback = (reverse("devices:list"), "Back to the Device List")
+    if not request.user.is_authenticated:
+        return fallback
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return fallback
+    pk = match.kwargs.get("pk")
+    if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/devices/"):
+        device = policy.devices_for(request.user).filter(pk=pk).first()
+        if device is not None:
+            return reverse("devices:detail", args=[device.pk]), f"Back to {device.fqdn}"
+    if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/operations/"):
+        from workflows.selectors import operation_for
+
+        try:
+            op = operation_for(request.user, pk)
+        except Http404:
+            return fallback
+        return reverse("workflows:operation", args=[op.pk]), f"Back to the {op.get_kind_display()} of {op.device.fqdn}"
+    if match.namespace == "accounts" and match.url_name != "list" and policy.can(request.user, USER_MANAGE):
+        return reverse("accounts:list"), "Back to Manage Users"
+    return fallback

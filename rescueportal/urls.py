@@ -38,3 +38,4 @@ urlpatterns = [
 handler500 = "rescueportal.errors.server_error"
 handler404 = "rescueportal.errors.not_found"
 handler400 = "rescueportal.errors.bad_request"
+handler403 = "rescueportal.errors.permission_denied"

@@ -120,3 +120,23 @@ def test_a_managers_own_page_is_read_only_and_says_why_once(client):
         assert button not in own, button
     others = client.get(reverse("accounts:detail", args=[other.pk])).content.decode()
     assert "Save permissions" in others and 'id="read-only"' not in others
+
+
+def test_a_refusal_says_why_who_can_help_and_the_way_back_that_fits(client):
+    device = DeviceFactory(kind="virtual", fqdn="web1.example.com")
+    OwnerFactory(username="olivia")
+    viewer = grant(UserFactory(), devices=[device])
+    manager = grant(UserFactory(), roles=["User manager"])
+
+    client.force_login(viewer)
+    refused = client.get(reverse("workflows:rescue", args=[device.pk]))
+    page = refused.content.decode()
+    assert refused.status_code == 403 and "You need the OS Reloads and Rescue Kernel permission" in page
+    assert "ask the account owner (olivia)" in page
+    assert f'href="{reverse("devices:detail", args=[device.pk])}">Back to web1.example.com<' in page
+    page = client.get(reverse("audit:rescues")).content.decode()
+    assert ">Back to the Device List<" in page
+
+    client.force_login(manager)
+    own = client.post(reverse("accounts:capabilities", args=[manager.pk]), {"capabilities": []})
+    assert own.status_code == 403 and ">Back to Manage Users<" in own.content.decode()
