@@ -32,7 +32,23 @@ def rundemo_env(var_dir: Path) -> dict[str, str]:
 
 def start_portal(var_dir: Path, timeout: float = 120, **extra_env: str) -> Portal:
     """Start it and read its banner; it starts its own simulator and, when REDIS_URL is unset, its
-    own embedded Redis, exactly as on a new user's machine. `extra_env`: settings a user would set."""
+    own embedded Redis, exactly as on a new user's machine. `extra_env`: settings a user would set.
+    A free port can be taken by another test's process before ours binds it: rundemo then says the
+    port is in use, and it is started again on other ports."""
+    for attempt in range(3):
+        try:
+            return _start_portal(var_dir, timeout, **extra_env)
+        except PortTaken:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def _start_portal(var_dir: Path, timeout: float, **extra_env: str) -> Portal:
     env = {**rundemo_env(var_dir), **extra_env}
     process = subprocess.Popen([sys.executable, MANAGE, "rundemo"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -52,7 +68,10 @@ def start_portal(var_dir: Path, timeout: float = 120, **extra_env: str) -> Porta
             break
     if not (url and "owner" in logins):
         stop(process)
-        raise RuntimeError("rundemo did not come up:\n" + "".join(output))
+        said = "".join(output)
+        if "in use" in said and "PORT" not in extra_env:
+            raise PortTaken(said)
+        raise RuntimeError("rundemo did not come up:\n" + said)
     return Portal(process, url, logins, output, env)
 
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -25,15 +26,27 @@ def _port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20.0) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20.0,
+                   answer: tuple[str, bytes] | None = None) -> None:
+    """Until the process listens. `answer` (a path, and bytes its reply holds): until it is *this*
+    process that answers, not another program that took the port between our check and its bind."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CommandError(f"{name} exited with code {process.returncode}; see its output above.")
-        if not _port_free(port):
+            raise CommandError(f"{name} exited with code {process.returncode}; see its output above "
+                               f"(if port {port} is in use, set PORT to another port).")
+        if not _port_free(port) and (answer is None or _answers(port, *answer)):
             return
         time.sleep(0.1)
-    raise CommandError(f"{name} did not start listening on port {port} within {timeout:.0f}s.")
+    raise CommandError(f"{name} did not start answering on port {port} within {timeout:.0f}s.")
+
+
+def _answers(port: int, path: str, expected: bytes) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
+            return expected in reply.read(4096)
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -115,7 +128,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "rescueportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
             "--threads", "4", "--log-level", "warning", "--chdir", str(settings.BASE_DIR),
         ])
-        _wait_for_port(port, web, "The web server")
+        _wait_for_port(port, web, "The web server", timeout=60, answer=("/health/live/", b'"status": "ok"'))
         host = urlparse(f"http://localhost:{port}/")  # a host name: passkeys are not given to IP addresses
         lock.update(url=host.geturl())
         self.stdout.write(self.style.SUCCESS(
