@@ -19,7 +19,7 @@ from .rules import EXIT_KIND
 
 def progress(request, device: Device) -> str:
     op = selectors.active_operation(device)
-    return render_to_string("workflows/_progress.html", {"op": op}, request) if op else ""
+    return render_to_string("workflows/_progress.html", {"op": op, "on_device_page": True}, request) if op else ""
 
 
 def session(request, device: Device) -> str:
@@ -41,12 +41,12 @@ def session_context(user, op) -> dict:
             if last_exit and last_exit.state == Operation.State.FAILED else None}
 
 
-def connect(request, device: Device, *, out_of_band: bool = False) -> str:
+def connect(request, device: Device, *, out_of_band: bool = False, on_device_page: bool = True) -> str:
     """How to connect, in a slot that a progress card fills when its operation gets there
     (`out_of_band`: sent beside the card, swapped in by htmx; the page needs no reload)."""
     connection = selectors.how_to_connect(device)
     return render_to_string("workflows/_connect_slot.html", {
-        "device": device, "connection": connection, "out_of_band": out_of_band,
+        "device": device, "connection": connection, "out_of_band": out_of_band, "on_device_page": on_device_page,
         "can_reveal": connection is not None and policy.can(request.user, VIEW_CUSTOMER_SOFTWARE_PASSWORD, device),
     }, request)
 

@@ -145,7 +145,7 @@ def operation(request, pk: int):
     op = selectors.operation_for(request.user, pk)
     session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
     goes_to_rescue = op.kind in (Kind.RESCUE, Kind.BOOT_IMAGE) and (op.is_session or op.is_active)
-    connect = panels.connect(request, op.device) if goes_to_rescue else ""
+    connect = panels.connect(request, op.device, on_device_page=False) if goes_to_rescue else ""
     # "… requested" is news only while the operation runs: once it has ended, its card says how.
     return render(request, "workflows/operation.html", {"op": op, "device": op.device, "connect": connect,
                                                          "stale_message_tag": "" if op.is_active else REQUESTED_TAG,
@@ -163,9 +163,12 @@ def operation_progress(request, pk: int):
     op = selectors.operation_for(request.user, pk)
     session = panels.session_context(request.user, op) if op.is_session and op.ends_at else {}
     finished_now = not op.is_active and request.headers.get("X-Portal-Seen") in Operation.ACTIVE_STATES
-    connect = panels.connect(request, op.device, out_of_band=True) if finished_now and op.is_session else ""
+    on_device_page = request.headers.get("X-Portal-Page") == "device"
+    connect = panels.connect(request, op.device, out_of_band=True, on_device_page=on_device_page) \
+        if finished_now and op.is_session else ""
     return render(request, "workflows/_progress.html", {"op": op, "finished_now": finished_now,
-                                                        "connect_oob": connect, **session})
+                                                        "connect_oob": connect, "on_device_page": on_device_page,
+                                                        **session})
 
 
 def _session_for(request, pk: int) -> Operation:

@@ -65,6 +65,8 @@ def test_the_operation_page_shows_where_to_connect_with_copy_buttons(owner_clien
     assert "In rescue mode: how to connect" in page and "ssh root@198.51.100.7" in page
     assert 'data-copy="#connect-command"' in page and 'data-copy="#connect-address"' in page
     assert "see how to connect on" not in page
+    device_page = reverse("devices:detail", args=[op.device_id])
+    assert f"on <a href=\"{device_page}\">the device's page</a>, Actions" in page  # no Actions menu here
 
 
 def test_a_restart_page_does_not_offer_the_rescue_it_ends(owner_client):
