@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -26,27 +26,37 @@ def _port_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20.0,
-                   answer: tuple[str, bytes] | None = None) -> None:
-    """Until the process listens. `answer` (a path, and bytes its reply holds): until it is *this*
-    process that answers, not another program that took the port between our check and its bind."""
+def _wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20.0) -> None:
+    """Until *this* process listens on the port, not another program that took it between our
+    check and its bind (where the system tells which process holds a socket: Linux's /proc)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise CommandError(f"{name} exited with code {process.returncode}; see its output above "
                                f"(if port {port} is in use, set PORT to another port).")
-        if not _port_free(port) and (answer is None or _answers(port, *answer)):
+        if not _port_free(port) and _listens(process.pid, port) is not False:
             return
         time.sleep(0.1)
-    raise CommandError(f"{name} did not start answering on port {port} within {timeout:.0f}s.")
+    raise CommandError(f"{name} did not start listening on port {port} within {timeout:.0f}s.")
 
 
-def _answers(port: int, path: str, expected: bytes) -> bool:
+def _listens(pid: int, port: int) -> bool | None:
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port`; None where /proc cannot tell."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
-            return expected in reply.read(4096)
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return False
+        return None
+    wanted = f"0100007F:{port:04X}"
+    inodes = {fields[9] for fields in (line.split() for line in table) if fields[1] == wanted and fields[3] == "0A"}
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
 
 
 class Command(BaseCommand):
@@ -128,7 +138,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "rescueportal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
             "--threads", "4", "--log-level", "warning", "--chdir", str(settings.BASE_DIR),
         ])
-        _wait_for_port(port, web, "The web server", timeout=60, answer=("/health/live/", b'"status": "ok"'))
+        _wait_for_port(port, web, "The web server")
         host = urlparse(f"http://localhost:{port}/")  # a host name: passkeys are not given to IP addresses
         lock.update(url=host.geturl())
         self.stdout.write(self.style.SUCCESS(
