@@ -93,8 +93,16 @@ def roles(pid: int) -> dict[str, set[int]]:
 
 
 def schedulers(pid: int) -> set[int]:
-    """The rqworker processes a worker forked (RQ's scheduler), not the workers `make run` started."""
-    return {child for child in roles(pid).get("rqworker", set()) if parent_of(child) != pid}
+    """The rqworker processes a worker forked for RQ's scheduler: not the workers `make run` started,
+    nor the short-lived work horses a worker forks per job (those start their own process group)."""
+    found = set()
+    for child in roles(pid).get("rqworker", set()):
+        try:
+            if parent_of(child) != pid and os.getpgid(child) == os.getpgid(parent_of(child)):
+                found.add(child)
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+    return found
 
 
 def parent_of(pid: int) -> int:
