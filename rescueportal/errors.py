@@ -137,6 +137,8 @@ def way_back(request) -> tuple[str, str]:
 
     from accounts import policy
     from accounts.capabilities import USER_MANAGE
+    from devices.selectors import device_detail
+    from workflows.selectors import operation_for
 
     fallback = (reverse("devices:list"), "Back to the Device List")
     if not request.user.is_authenticated:
@@ -146,18 +148,16 @@ def way_back(request) -> tuple[str, str]:
     except Resolver404:
         return fallback
     pk = match.kwargs.get("pk")
-    if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/devices/"):
-        device = policy.devices_for(request.user).filter(pk=pk).first()
-        if device is not None:
+    try:  # the same selectors as the pages: what the user may not see is not offered
+        if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/devices/"):
+            device = device_detail(request.user, pk)
             return reverse("devices:detail", args=[device.pk]), f"Back to {device.fqdn}"
-    if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/operations/"):
-        from workflows.selectors import operation_for
-
-        try:
+        if match.namespace == "workflows" and pk is not None and request.path_info.startswith("/operations/"):
             op = operation_for(request.user, pk)
-        except Http404:
-            return fallback
-        return reverse("workflows:operation", args=[op.pk]), f"Back to the {op.get_kind_display()} of {op.device.fqdn}"
+            return (reverse("workflows:operation", args=[op.pk]),
+                    f"Back to the {op.get_kind_display()} of {op.device.fqdn}")
+    except Http404:
+        return fallback
     if match.namespace == "accounts" and match.url_name != "list" and policy.can(request.user, USER_MANAGE):
         return reverse("accounts:list"), "Back to Manage Users"
     return fallback
